@@ -1,0 +1,40 @@
+# Thin wrapper over CMake: the README's two commands, and a few conveniences.
+#   make demo    install missing dependencies, build, run the simulated-board demo
+#   make check   install missing dependencies, build, run the whole suite (and again under ASan/UBSan)
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build demo check check-fast check-asan format clean
+
+all: build
+
+deps:
+	@./scripts/install-deps
+
+build:
+	cmake -S . -B $(BUILD) -DHWB_WERROR=ON $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: deps build
+	./scripts/demo.sh $(BUILD)
+
+# The whole suite, then the same suite (less the QEMU layer, whose guest has no
+# ASan runtime) under AddressSanitizer + UndefinedBehaviorSanitizer.
+check: deps check-fast check-asan
+
+check-fast: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+check-asan:
+	cmake -S . -B $(BUILD_ASAN) -DHWB_WERROR=ON -DHWB_SANITIZE=ON -DHWB_VM_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD_ASAN) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --test-dir $(BUILD_ASAN) --output-on-failure -j$(JOBS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) .demo

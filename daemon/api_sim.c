@@ -1,0 +1,6 @@
+/* PLACEHOLDER: the sim area replaces this file. */
+#include "broker.h"
+
+const struct area area_sim = {
+	.name = "sim",
+};

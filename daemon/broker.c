@@ -1,0 +1,46 @@
+/* The area table and the fan-out of registry events to the areas. */
+#include "broker.h"
+
+#include "loop.h"
+#include "state.h"
+
+const struct area *const broker_areas[] = {
+	&area_admin, &area_service, &area_gpio, &area_i2c, &area_uart, &area_host, &area_sim, NULL,
+};
+
+void broker_notify_policy_changed(struct broker *b, struct service *svc)
+{
+	for (size_t i = 0; broker_areas[i]; i++)
+		if (broker_areas[i]->policy_changed)
+			broker_areas[i]->policy_changed(b, svc);
+}
+
+void broker_notify_service_removed(struct broker *b, struct service *svc)
+{
+	for (size_t i = 0; broker_areas[i]; i++)
+		if (broker_areas[i]->service_removed)
+			broker_areas[i]->service_removed(b, svc);
+}
+
+void broker_notify_conn_closed(struct broker *b, struct service *svc, uint64_t conn_id)
+{
+	for (size_t i = 0; broker_areas[i]; i++)
+		if (broker_areas[i]->conn_closed)
+			broker_areas[i]->conn_closed(b, svc, conn_id);
+}
+
+static bool broker_save_pending;
+
+static void broker_save_now(void *data)
+{
+	broker_save_pending = false;
+	state_save(data);
+}
+
+void broker_state_changed(struct broker *b)
+{
+	/* Coalesce: many changes in one loop turn make one write. */
+	if (broker_save_pending)
+		return;
+	broker_save_pending = loop_post(b->loop, broker_save_now, b) == 0;
+}

@@ -1,0 +1,20 @@
+/* Leveled logging to stderr ("<level> context: message"), journald-friendly
+ * (sd-daemon "<N>" prefixes when stderr is the journal). */
+#pragma once
+
+#include <stdarg.h>
+
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+void log_set_level(enum log_level level);
+int log_parse_level(const char *name, enum log_level *out); /* 0 or -EINVAL */
+enum log_level log_get_level(void);
+
+__attribute__((format(printf, 3, 4))) void log_msg(enum log_level level, const char *ctx,
+                                                   const char *fmt, ...);
+
+/* ctx: short context such as "svc=sensor req=12" or "gpio". May be NULL. */
+#define log_error(ctx, ...) log_msg(LOG_LEVEL_ERROR, ctx, __VA_ARGS__)
+#define log_warn(ctx, ...) log_msg(LOG_LEVEL_WARN, ctx, __VA_ARGS__)
+#define log_info(ctx, ...) log_msg(LOG_LEVEL_INFO, ctx, __VA_ARGS__)
+#define log_debug(ctx, ...) log_msg(LOG_LEVEL_DEBUG, ctx, __VA_ARGS__)

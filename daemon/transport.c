@@ -1,0 +1,386 @@
+/* HTTP over unix sockets with libmicrohttpd, driven from our epoll loop.
+ *
+ * Why our own accept loop: each service has its own socket and the socket is
+ * the identity, so we accept, read SO_PEERCRED, attach a struct conn and hand
+ * the fd to one MHD daemon with MHD_add_connection(). MHD's epoll fd sits in
+ * our loop; MHD_run() is called when it is readable, when its timeout
+ * expires, and after anything that resumes a connection (transport_kick). */
+#include "transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "registry.h"
+#include "transport_private.h"
+
+static void transport_run_mhd(void *data);
+
+void transport_kick(struct transport *t)
+{
+	if (t->kick_pending)
+		return;
+	t->kick_pending = true;
+	if (loop_post(t->b->loop, transport_run_mhd, t) < 0)
+		t->kick_pending = false;
+}
+
+void transport_kick_conn(struct conn *c)
+{
+	transport_kick(c->t);
+}
+
+static void transport_arm_timer(struct transport *t);
+
+static void transport_mhd_timeout(void *data)
+{
+	struct transport *t = data;
+
+	t->mhd_timer = NULL;
+	transport_run_mhd(t);
+}
+
+static void transport_arm_timer(struct transport *t)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	if (t->mhd_timer) {
+		loop_cancel_timer(t->b->loop, t->mhd_timer);
+		t->mhd_timer = NULL;
+	}
+	if (MHD_get_timeout(t->mhd, &ms) == MHD_YES)
+		t->mhd_timer = loop_add_timer(t->b->loop, ms, transport_mhd_timeout, t);
+}
+
+static void transport_run_mhd(void *data)
+{
+	struct transport *t = data;
+
+	t->kick_pending = false;
+	if (!t->mhd)
+		return;
+	MHD_run(t->mhd);
+	transport_arm_timer(t);
+}
+
+static void transport_on_mhd_epoll(void *data, int fd, uint32_t events)
+{
+	transport_run_mhd(data);
+}
+
+/* --- connections --- */
+
+static void transport_refuse(int fd, unsigned status, const char *code, const char *msg)
+{
+	char buf[512];
+	char body[256];
+	int blen = snprintf(body, sizeof(body),
+			    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"hint\":\"\"}}\n", code,
+			    msg);
+	int n = snprintf(buf, sizeof(buf),
+			 "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: "
+			 "%d\r\nConnection: close\r\n\r\n%s",
+			 status, status == 400 ? "Bad Request" : "Service Unavailable", blen, body);
+	/* Best effort: the socket is fresh, its buffer has room. */
+	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("transport", "refusal not sent: %s", strerror(errno));
+}
+
+static void transport_hand_to_mhd(struct conn *c)
+{
+	struct transport *t = c->t;
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+
+	t->adding = c;
+	if (MHD_add_connection(t->mhd, c->fd, (struct sockaddr *)&addr, sizeof(addr)) != MHD_YES) {
+		/* MHD closed the fd and called no notifier: we own c still. */
+		log_warn(c->log_ctx, "connection refused by the HTTP layer");
+		t->adding = NULL;
+		conn_release(c);
+		return;
+	}
+	t->adding = NULL;
+	transport_kick(t);
+}
+
+/* MHD's own 400 replies to malformed HTTP are HTML; on a fresh connection we
+ * look at the request line first so that garbage gets our JSON error. */
+static bool transport_request_line_ok(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && buf[i] >= 'A' && buf[i] <= 'Z')
+		i++;
+	if (i == 0 || i > 16)
+		return false;
+	if (i == len)
+		return true; /* method still arriving */
+	if (buf[i] != ' ')
+		return false;
+	i++;
+	if (i < len && buf[i] != '/' && buf[i] != '*' && buf[i] != 'h')
+		return false;
+	const char *nl = memchr(buf, '\n', len);
+	if (!nl)
+		return true; /* line still arriving: MHD bounds it */
+	size_t end = (size_t)(nl - buf);
+	if (end > 0 && buf[end - 1] == '\r')
+		end--;
+	return end >= 9 + i && memcmp(buf + end - 8, "HTTP/1.", 7) == 0;
+}
+
+static void transport_on_first_bytes(void *data, int fd, uint32_t events)
+{
+	struct conn *c = data;
+	char buf[512];
+	ssize_t n;
+
+	loop_del_fd(c->t->b->loop, fd);
+	n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0) {
+		conn_release(c);
+		return;
+	}
+	if (!transport_request_line_ok(buf, (size_t)n)) {
+		log_info(c->log_ctx, "malformed HTTP request line refused");
+		c->t->stats.errors_4xx++;
+		transport_refuse(fd, 400, "bad_request", "malformed HTTP request line");
+		conn_release(c);
+		return;
+	}
+	transport_hand_to_mhd(c);
+}
+
+static void transport_accept(struct transport *t, int lfd, struct service *svc)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct conn *c;
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("transport", "accept: %s", strerror(errno));
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+		log_warn("transport", "SO_PEERCRED: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	if (t->n_conns >= t->b->cfg->max_conns ||
+	    (svc && svc->n_conns >= t->b->cfg->max_conns_per_service)) {
+		t->stats.refused_connections++;
+		log_warn(svc ? svc->name : "admin", "connection limit reached; refusing pid %d",
+			 (int)cred.pid);
+		transport_refuse(fd, 503, "unavailable", "too many connections");
+		close(fd);
+		return;
+	}
+	c = conn_new(t, fd, svc, &cred);
+	if (!c) {
+		close(fd);
+		return;
+	}
+	if (loop_add_fd(t->b->loop, fd, EPOLLIN | EPOLLRDHUP, transport_on_first_bytes, c) < 0)
+		transport_hand_to_mhd(c);
+}
+
+static void transport_on_admin_listen(void *data, int fd, uint32_t events)
+{
+	transport_accept(data, fd, NULL);
+}
+
+static void transport_on_service_listen(void *data, int fd, uint32_t events)
+{
+	struct service *svc = data;
+
+	transport_accept(svc->transport, fd, svc);
+}
+
+/* MHD tells us when a connection starts and ends. */
+static void transport_notify_connection(void *cls, struct MHD_Connection *connection,
+					void **socket_context,
+					enum MHD_ConnectionNotificationCode toe)
+{
+	struct transport *t = cls;
+	struct conn *c;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		c = t->adding;
+		t->adding = NULL;
+		if (!c) {
+			const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+				connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+			c = ci ? conn_find_fd(t, ci->connect_fd) : NULL;
+		}
+		if (c) {
+			c->mhd = connection;
+			c->in_mhd = true;
+		}
+		*socket_context = c;
+		return;
+	}
+	c = *socket_context;
+	if (!c)
+		return;
+	/* MHD closes the fd itself. */
+	c->fd = -1;
+	conn_release(c);
+}
+
+static void transport_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* MHD treats every added socket as TCP; its TCP-option notes mean nothing here. */
+	if (strstr(msg, "TCP_") || strstr(msg, "push the data"))
+		return;
+	log_debug("mhd", "%s", msg);
+}
+
+struct transport *transport_new(struct broker *b)
+{
+	struct transport *t = calloc(1, sizeof(*t));
+	const union MHD_DaemonInfo *info;
+
+	if (!t)
+		return NULL;
+	t->b = b;
+	t->admin_fd = -1;
+	t->next_conn_id = 1;
+	t->next_req_id = 1;
+	t->mhd = MHD_start_daemon(
+		MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+			MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, transport_access_handler, t, MHD_OPTION_NOTIFY_CONNECTION,
+		transport_notify_connection, t, MHD_OPTION_NOTIFY_COMPLETED,
+		transport_request_completed, t, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)b->cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)b->cfg->max_conns + 8, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)TRANSPORT_CONN_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, transport_mhd_log, t,
+		MHD_OPTION_END);
+	if (!t->mhd) {
+		log_error("transport", "libmicrohttpd failed to start");
+		goto free_transport;
+	}
+	info = MHD_get_daemon_info(t->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info || loop_add_fd(b->loop, info->epoll_fd, EPOLLIN, transport_on_mhd_epoll, t) < 0) {
+		log_error("transport", "cannot watch libmicrohttpd's epoll fd");
+		goto stop_mhd;
+	}
+	t->mhd_epfd = info->epoll_fd;
+	return t;
+
+stop_mhd:
+	MHD_stop_daemon(t->mhd);
+free_transport:
+	free(t);
+	return NULL;
+}
+
+void transport_free(struct transport *t)
+{
+	if (!t)
+		return;
+	if (t->mhd_timer)
+		loop_cancel_timer(t->b->loop, t->mhd_timer);
+	if (t->admin_fd >= 0) {
+		loop_del_fd(t->b->loop, t->admin_fd);
+		close(t->admin_fd);
+		unlink(t->admin_path);
+	}
+	/* Connections not yet handed to MHD are ours to close. */
+	conn_release_unadopted(t);
+	loop_del_fd(t->b->loop, t->mhd_epfd);
+	MHD_stop_daemon(t->mhd); /* notifies every connection closed */
+	t->mhd = NULL;
+	free(t);
+}
+
+int transport_listen_unix(const char *path, mode_t mode)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (unlink(path) < 0 && errno != ENOENT)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		goto fail;
+	if (chmod(path, mode) < 0 || listen(fd, 64) < 0)
+		goto unlink_path;
+	return fd;
+
+unlink_path:
+	unlink(path);
+fail:;
+	int err = -errno;
+	close(fd);
+	return err;
+}
+
+int transport_open_admin(struct transport *t)
+{
+	const struct config *cfg = t->b->cfg;
+	mode_t mode = 0600;
+	int fd;
+
+	snprintf(t->admin_path, sizeof(t->admin_path), "%s/admin.sock", cfg->runtime_dir);
+	if (cfg->admin_group)
+		mode = 0660;
+	fd = transport_listen_unix(t->admin_path, mode);
+	if (fd < 0) {
+		log_error("transport", "%s: %s", t->admin_path, strerror(-fd));
+		return fd;
+	}
+	if (cfg->admin_group) {
+		struct group *gr = getgrnam(cfg->admin_group);
+		if (!gr || chown(t->admin_path, (uid_t)-1, gr->gr_gid) < 0) {
+			log_error("transport", "admin group %s: %s", cfg->admin_group,
+				  gr ? strerror(errno) : "no such group");
+			close(fd);
+			unlink(t->admin_path);
+			return -EINVAL;
+		}
+	}
+	t->admin_fd = fd;
+	return loop_add_fd(t->b->loop, fd, EPOLLIN, transport_on_admin_listen, t);
+}
+
+int transport_add_service(struct transport *t, struct service *svc)
+{
+	svc->transport = t;
+	return loop_add_fd(t->b->loop, svc->listen_fd, EPOLLIN, transport_on_service_listen, svc);
+}
+
+void transport_remove_service(struct transport *t, struct service *svc)
+{
+	loop_del_fd(t->b->loop, svc->listen_fd);
+	conn_close_service(t, svc);
+	transport_kick(t);
+}
+
+void transport_get_stats(const struct transport *t, struct transport_stats *out)
+{
+	*out = t->stats;
+	out->connections = t->n_conns;
+}

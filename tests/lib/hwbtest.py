@@ -1,0 +1,236 @@
+"""Shared harness for the Python test layers: starts the real hwbrokerd on a
+temporary runtime directory and talks HTTP/1.1 to it over unix sockets.
+
+Environment (set by ctest, see tests/CMakeLists.txt): HWBROKERD, HWBROKER_CLI,
+HWB_BIN_DIR, HWB_BUILD_DIR, HWB_SOURCE_DIR.
+"""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+HWBROKERD = os.environ.get("HWBROKERD", "hwbrokerd")
+HWBROKER_CLI = os.environ.get("HWBROKER_CLI", "hwbroker")
+BIN_DIR = os.environ.get("HWB_BIN_DIR", ".")
+SOURCE_DIR = os.environ.get("HWB_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=10):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        s.connect(self.unix_path)
+        self.sock = s
+
+
+class Reply:
+    def __init__(self, status, headers, data):
+        self.status = status
+        self.headers = headers
+        self.data = data
+
+    @property
+    def json(self):
+        return json.loads(self.data.decode()) if self.data else None
+
+    @property
+    def error_code(self):
+        j = self.json
+        return j["error"]["code"] if isinstance(j, dict) and "error" in j else None
+
+    def __repr__(self):
+        return "Reply(%d, %r)" % (self.status, self.data[:300])
+
+
+class Client:
+    """One keep-alive HTTP connection to a broker socket."""
+
+    def __init__(self, path, timeout=10):
+        self.path = path
+        self.conn = UnixHTTPConnection(path, timeout)
+
+    def request(self, method, url, body=None, raw=None, headers=None):
+        hdrs = dict(headers or {})
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        elif raw is not None:
+            data = raw
+            hdrs.setdefault("Content-Type", "application/octet-stream")
+        self.conn.request(method, url, body=data, headers=hdrs)
+        r = self.conn.getresponse()
+        return Reply(r.status, dict(r.getheaders()), r.read())
+
+    def get(self, url, **kw):
+        return self.request("GET", url, **kw)
+
+    def put(self, url, body=None, **kw):
+        return self.request("PUT", url, body=body, **kw)
+
+    def post(self, url, body=None, **kw):
+        return self.request("POST", url, body=body, **kw)
+
+    def delete(self, url, **kw):
+        return self.request("DELETE", url, **kw)
+
+    def stream(self, url, timeout=10):
+        """Starts a streaming GET; returns the HTTPResponse to read lines from."""
+        self.conn.timeout = timeout
+        self.conn.request("GET", url)
+        return self.conn.getresponse()
+
+    def close(self):
+        self.conn.close()
+
+
+def raw_exchange(path, payload, timeout=5):
+    """Sends raw bytes on a fresh connection; returns everything read until close or timeout."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    s.sendall(payload)
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+            if b"\r\n\r\n" in out and _complete(out):
+                break
+    except socket.timeout:
+        pass
+    finally:
+        s.close()
+    return out
+
+
+def _complete(out):
+    head, _, body = out.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":")[1])
+    return False
+
+
+class Daemon:
+    """A real hwbrokerd process on a private runtime and state directory."""
+
+    def __init__(self, args=("--sim",), runtime=None, state=None, env=None, log_level="debug"):
+        self.tmp = tempfile.mkdtemp(prefix="hwbtest-")
+        self.runtime = runtime or os.path.join(self.tmp, "run")
+        self.state = state or os.path.join(self.tmp, "state")
+        self.args = list(args)
+        self.env = env
+        self.log_level = log_level
+        self.proc = None
+        self.log_path = os.path.join(self.tmp, "hwbrokerd.log")
+
+    @property
+    def admin_path(self):
+        return os.path.join(self.runtime, "admin.sock")
+
+    def socket_path(self, service):
+        return os.path.join(self.runtime, "services", service, "hwbroker.sock")
+
+    def start(self, timeout=15):
+        notify_path = os.path.join(self.tmp, "notify.sock")
+        if os.path.exists(notify_path):
+            os.unlink(notify_path)
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.bind(notify_path)
+        notify.settimeout(timeout)
+        env = dict(os.environ)
+        env["NOTIFY_SOCKET"] = notify_path
+        if self.env:
+            env.update(self.env)
+        cmd = [HWBROKERD, "--runtime-dir", self.runtime, "--state-dir", self.state,
+               "--log-level", self.log_level] + self.args
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, env=env)
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                msg = notify.recv(4096).decode()
+                if "READY=1" in msg:
+                    return self
+            raise RuntimeError("hwbrokerd did not become ready")
+        except Exception:
+            self.proc.kill()
+            raise RuntimeError("hwbrokerd did not become ready:\n" + self.read_log())
+        finally:
+            notify.close()
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """Stops the daemon; returns its exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.proc = None
+        self.log.close()
+        return rc
+
+    def admin(self):
+        return Client(self.admin_path)
+
+    def service(self, name):
+        return Client(self.socket_path(name))
+
+    def register(self, name, compose):
+        r = self.admin().put("/v1/services/" + name, body=compose)
+        if r.status not in (200, 201):
+            raise AssertionError("register %s failed: %r" % (name, r))
+        return r.json
+
+    def cli(self, *args, service=None, admin=False, input=None, check=False, timeout=30):
+        cmd = [HWBROKER_CLI]
+        if admin:
+            cmd += ["--socket", self.admin_path, "--admin"]
+        elif service:
+            cmd += ["--socket", self.socket_path(service)]
+        cmd += list(args)
+        return subprocess.run(cmd, input=input, capture_output=True, timeout=timeout, check=check)
+
+
+class DaemonTestCase(unittest.TestCase):
+    """Starts one daemon per test; fails the test if the daemon died or leaked (ASan)."""
+
+    daemon_args = ("--sim",)
+
+    def setUp(self):
+        self.daemon = Daemon(self.daemon_args).start()
+
+    def tearDown(self):
+        alive = self.daemon.alive()
+        rc = self.daemon.stop()
+        log = self.daemon.read_log()
+        if not alive:
+            self.fail("hwbrokerd died during the test:\n" + log[-4000:])
+        if rc != 0 or "ERROR: AddressSanitizer" in log or "runtime error:" in log:
+            self.fail("hwbrokerd exited with %r:\n%s" % (rc, log[-4000:]))
