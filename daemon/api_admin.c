@@ -16,17 +16,17 @@
 #include "transport.h"
 
 #define ADMIN_MOUNT_TARGET "/run/hwbroker"
-#define ADMIN_SOCKET_ENV "/run/hwbroker/hwbroker.sock"
+#define ADMIN_SOCKET_ENV   "/run/hwbroker/hwbroker.sock"
 
 static uint64_t admin_started_ms;
 
 static json_t *admin_service_json(struct service *svc)
 {
-	json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s},s:o,s:i}", "service", svc->name,
-			      "socket", svc->sock_path, "mount", "source", svc->dir, "target",
-			      ADMIN_MOUNT_TARGET, "environment", "HWBROKER_SOCKET",
-			      ADMIN_SOCKET_ENV, "policy", policy_to_json(svc->policy),
-			      "connections", (int)svc->n_conns);
+	json_t *o =
+	        json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s},s:o,s:i}", "service", svc->name, "socket",
+	                  svc->sock_path, "mount", "source", svc->dir, "target", ADMIN_MOUNT_TARGET,
+	                  "environment", "HWBROKER_SOCKET", ADMIN_SOCKET_ENV, "policy",
+	                  policy_to_json(svc->policy), "connections", (int)svc->n_conns);
 	return o;
 }
 
@@ -37,11 +37,11 @@ static int admin_reply_derive_errors(struct request *req, json_t *errors)
 	json_t *first = json_array_get(errors, 0);
 
 	snprintf(msg, sizeof(msg), "%zu error%s in the declaration%s%s", n, n == 1 ? "" : "s",
-		 first ? ": " : "",
-		 first ? json_string_value(json_object_get(first, "message")) ?: "" : "");
-	json_t *body = json_pack("{s:{s:s,s:s,s:s,s:o}}", "error", "code", "invalid", "message",
-				 msg, "hint", "fix the listed labels; nothing was applied",
-				 "details", errors);
+	         first ? ": " : "",
+	         first ? json_string_value(json_object_get(first, "message")) ?: "" : "");
+	json_t *body =
+	        json_pack("{s:{s:s,s:s,s:s,s:o}}", "error", "code", "invalid", "message", msg,
+	                  "hint", "fix the listed labels; nothing was applied", "details", errors);
 	log_info(req_log_ctx(req), "apply refused: %s", msg);
 	return req_reply_json(req, 422, body);
 }
@@ -53,14 +53,14 @@ static struct policy *admin_derive(const char *name, json_t *compose, json_t *er
 	json_t *errs = NULL;
 
 	if (!policy_valid_service_name(name)) {
-		json_array_append_new(errors,
-				      json_pack("{s:s,s:s}", "service", name, "message",
-						"invalid service name: use [a-z0-9][a-z0-9_.-]{0,62}"));
+		json_array_append_new(
+		        errors, json_pack("{s:s,s:s}", "service", name, "message",
+		                          "invalid service name: use [a-z0-9][a-z0-9_.-]{0,62}"));
 		return NULL;
 	}
 	if (!json_is_object(compose)) {
 		json_array_append_new(errors, json_pack("{s:s,s:s}", "service", name, "message",
-							"a service must be a JSON object"));
+		                                        "a service must be a JSON object"));
 		return NULL;
 	}
 	if (policy_derive(name, compose, &p, &errs) < 0) {
@@ -72,7 +72,7 @@ static struct policy *admin_derive(const char *name, json_t *compose, json_t *er
 }
 
 static int admin_commit(struct broker *b, const char *name, json_t *compose, struct policy *p,
-			bool *created)
+                        bool *created)
 {
 	int r;
 
@@ -106,7 +106,7 @@ static int admin_put_service(struct request *req)
 	broker_state_changed(b);
 	log_info(req_log_ctx(req), "service %s %s", name, created ? "registered" : "re-applied");
 	return req_reply_json(req, created ? 201 : 200,
-			      admin_service_json(registry_find(b->registry, name)));
+	                      admin_service_json(registry_find(b->registry, name)));
 }
 
 static void admin_remove(struct broker *b, struct service *svc)
@@ -124,7 +124,7 @@ static int admin_delete_service(struct request *req)
 
 	if (!svc)
 		return req_error(req, -ENOENT, "GET /v1/services lists them", "no service named %s",
-				 req_param(req, "name"));
+		                 req_param(req, "name"));
 	admin_remove(b, svc);
 	broker_state_changed(b);
 	return req_reply_json(req, 204, NULL);
@@ -136,7 +136,7 @@ static int admin_get_service(struct request *req)
 
 	if (!svc)
 		return req_error(req, -ENOENT, "GET /v1/services lists them", "no service named %s",
-				 req_param(req, "name"));
+		                 req_param(req, "name"));
 	return req_reply_json(req, 200, admin_service_json(svc));
 }
 
@@ -149,9 +149,9 @@ static int admin_list_services(struct request *req)
 	for (size_t i = 0; (svc = registry_at(reg, i)); i++) {
 		json_t *pj = policy_to_json(svc->policy);
 		json_array_append_new(list, json_pack("{s:s,s:s,s:i,s:b}", "name", svc->name,
-						      "socket", svc->sock_path, "connections",
-						      (int)svc->n_conns, "broad",
-						      json_is_true(json_object_get(pj, "broad"))));
+		                                      "socket", svc->sock_path, "connections",
+		                                      (int)svc->n_conns, "broad",
+		                                      json_is_true(json_object_get(pj, "broad"))));
 		json_decref(pj);
 	}
 	return req_reply_json(req, 200, json_pack("{s:o}", "services", list));
@@ -170,12 +170,12 @@ static int admin_put_state(struct request *req)
 
 	if (!json_is_object(services))
 		return req_error(req, -EINVAL, "{\"services\":{NAME:{...}}}",
-				 "\"services\" must be an object");
+		                 "\"services\" must be an object");
 	policies = calloc(n ? n : 1, sizeof(*policies));
 	if (!policies)
 		return -ENOMEM;
-	json_object_foreach(services, name, compose)
-		policies[i++] = admin_derive(name, compose, errors);
+	json_object_foreach(services, name, compose) policies[i++] =
+	        admin_derive(name, compose, errors);
 	if (json_array_size(errors)) {
 		for (i = 0; i < n; i++)
 			policy_free(policies[i]);
@@ -193,20 +193,22 @@ static int admin_put_state(struct request *req)
 	}
 	reply = json_object();
 	i = 0;
-	json_object_foreach(services, name, compose) {
+	json_object_foreach(services, name, compose)
+	{
 		bool created;
 		int r = admin_commit(b, name, compose, policies[i++], &created);
 		if (r < 0)
 			log_error(name, "not applied: %s", strerror(-r));
 		else
 			json_object_set_new(reply, name,
-					    admin_service_json(registry_find(b->registry, name)));
+			                    admin_service_json(registry_find(b->registry, name)));
 	}
 	free(policies);
 	broker_state_changed(b);
 	log_info(req_log_ctx(req), "state applied: %zu services, %zu removed", n,
-		 json_array_size(removed));
-	return req_reply_json(req, 200, json_pack("{s:o,s:o}", "services", reply, "removed", removed));
+	         json_array_size(removed));
+	return req_reply_json(req, 200,
+	                      json_pack("{s:o,s:o}", "services", reply, "removed", removed));
 }
 
 static int admin_health(struct request *req)
@@ -216,11 +218,11 @@ static int admin_health(struct request *req)
 
 	transport_get_stats(b->transport, &st);
 	return req_reply_json(
-		req, 200,
-		json_pack("{s:s,s:s,s:b,s:s,s:i,s:i,s:I}", "status", "ok", "version", HWB_VERSION,
-			  "sim", b->cfg->sim, "host_backend", b->cfg->host_backend, "services",
-			  (int)registry_count(b->registry), "connections", (int)st.connections,
-			  "uptime_s", (json_int_t)((loop_now_ms() - admin_started_ms) / 1000)));
+	        req, 200,
+	        json_pack("{s:s,s:s,s:b,s:s,s:i,s:i,s:I}", "status", "ok", "version", HWB_VERSION,
+	                  "sim", b->cfg->sim, "host_backend", b->cfg->host_backend, "services",
+	                  (int)registry_count(b->registry), "connections", (int)st.connections,
+	                  "uptime_s", (json_int_t)((loop_now_ms() - admin_started_ms) / 1000)));
 }
 
 static int admin_metrics(struct request *req)
@@ -232,22 +234,22 @@ static int admin_metrics(struct request *req)
 
 	transport_get_stats(b->transport, &st);
 	n = snprintf(text, sizeof(text),
-		     "# HELP hwbroker_services Registered services.\n"
-		     "# TYPE hwbroker_services gauge\nhwbroker_services %zu\n"
-		     "# HELP hwbroker_connections Open connections.\n"
-		     "# TYPE hwbroker_connections gauge\nhwbroker_connections %u\n"
-		     "# HELP hwbroker_requests_total Requests received.\n"
-		     "# TYPE hwbroker_requests_total counter\nhwbroker_requests_total %llu\n"
-		     "# HELP hwbroker_errors_total Error replies by class.\n"
-		     "# TYPE hwbroker_errors_total counter\n"
-		     "hwbroker_errors_total{class=\"4xx\"} %llu\n"
-		     "hwbroker_errors_total{class=\"5xx\"} %llu\n"
-		     "# HELP hwbroker_refused_connections_total Connections over a limit.\n"
-		     "# TYPE hwbroker_refused_connections_total counter\n"
-		     "hwbroker_refused_connections_total %llu\n",
-		     registry_count(b->registry), st.connections,
-		     (unsigned long long)st.requests, (unsigned long long)st.errors_4xx,
-		     (unsigned long long)st.errors_5xx, (unsigned long long)st.refused_connections);
+	             "# HELP hwbroker_services Registered services.\n"
+	             "# TYPE hwbroker_services gauge\nhwbroker_services %zu\n"
+	             "# HELP hwbroker_connections Open connections.\n"
+	             "# TYPE hwbroker_connections gauge\nhwbroker_connections %u\n"
+	             "# HELP hwbroker_requests_total Requests received.\n"
+	             "# TYPE hwbroker_requests_total counter\nhwbroker_requests_total %llu\n"
+	             "# HELP hwbroker_errors_total Error replies by class.\n"
+	             "# TYPE hwbroker_errors_total counter\n"
+	             "hwbroker_errors_total{class=\"4xx\"} %llu\n"
+	             "hwbroker_errors_total{class=\"5xx\"} %llu\n"
+	             "# HELP hwbroker_refused_connections_total Connections over a limit.\n"
+	             "# TYPE hwbroker_refused_connections_total counter\n"
+	             "hwbroker_refused_connections_total %llu\n",
+	             registry_count(b->registry), st.connections, (unsigned long long)st.requests,
+	             (unsigned long long)st.errors_4xx, (unsigned long long)st.errors_5xx,
+	             (unsigned long long)st.refused_connections);
 	return req_reply_raw(req, 200, "text/plain; version=0.0.4", text, (size_t)n);
 }
 
@@ -258,22 +260,22 @@ static int admin_init(struct broker *b)
 }
 
 static const struct schema admin_state_schema = {
-	.fields = (const struct schema_field[]){{"services", SCHEMA_OBJECT, true, 0, 0}, {NULL}},
+        .fields = (const struct schema_field[]){{"services", SCHEMA_OBJECT, true, 0, 0}, {NULL}},
 };
 
 static const struct route admin_routes[] = {
-	{"GET", "/v1/services", ROUTE_ADMIN, BODY_NONE, NULL, admin_list_services},
-	{"GET", "/v1/services/{name}", ROUTE_ADMIN, BODY_NONE, NULL, admin_get_service},
-	{"PUT", "/v1/services/{name}", ROUTE_ADMIN, BODY_JSON, NULL, admin_put_service},
-	{"DELETE", "/v1/services/{name}", ROUTE_ADMIN, BODY_NONE, NULL, admin_delete_service},
-	{"PUT", "/v1/state", ROUTE_ADMIN, BODY_JSON, &admin_state_schema, admin_put_state},
-	{"GET", "/v1/health", ROUTE_ADMIN, BODY_NONE, NULL, admin_health},
-	{"GET", "/metrics", ROUTE_ADMIN, BODY_NONE, NULL, admin_metrics},
+        {"GET", "/v1/services", ROUTE_ADMIN, BODY_NONE, NULL, admin_list_services},
+        {"GET", "/v1/services/{name}", ROUTE_ADMIN, BODY_NONE, NULL, admin_get_service},
+        {"PUT", "/v1/services/{name}", ROUTE_ADMIN, BODY_JSON, NULL, admin_put_service},
+        {"DELETE", "/v1/services/{name}", ROUTE_ADMIN, BODY_NONE, NULL, admin_delete_service},
+        {"PUT", "/v1/state", ROUTE_ADMIN, BODY_JSON, &admin_state_schema, admin_put_state},
+        {"GET", "/v1/health", ROUTE_ADMIN, BODY_NONE, NULL, admin_health},
+        {"GET", "/metrics", ROUTE_ADMIN, BODY_NONE, NULL, admin_metrics},
 };
 
 const struct area area_admin = {
-	.name = "admin",
-	.routes = admin_routes,
-	.n_routes = sizeof(admin_routes) / sizeof(admin_routes[0]),
-	.init = admin_init,
+        .name = "admin",
+        .routes = admin_routes,
+        .n_routes = sizeof(admin_routes) / sizeof(admin_routes[0]),
+        .init = admin_init,
 };

@@ -2,5 +2,5 @@
 #include "broker.h"
 
 const struct area area_gpio = {
-	.name = "gpio",
+        .name = "gpio",
 };

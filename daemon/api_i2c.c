@@ -2,5 +2,5 @@
 #include "broker.h"
 
 const struct area area_i2c = {
-	.name = "i2c",
+        .name = "i2c",
 };

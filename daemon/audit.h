@@ -18,7 +18,7 @@ int audit_record(struct audit *a, json_t *rec);
 /* Convenience: record with service, peer pid/uid/gid, request (method path),
  * action, args (borrowed, may be NULL), decision ("allow"/"deny") and result. */
 int audit_request(struct audit *a, struct request *req, const char *action, json_t *args,
-		  const char *decision, const char *result);
+                  const char *decision, const char *result);
 
 /* Newest-last records matching the filters (service may be NULL, since_us 0,
  * limit 0 = 100). New reference. */

@@ -5,7 +5,7 @@
 #include "state.h"
 
 const struct area *const broker_areas[] = {
-	&area_admin, &area_service, &area_gpio, &area_i2c, &area_uart, &area_host, &area_sim, NULL,
+        &area_admin, &area_service, &area_gpio, &area_i2c, &area_uart, &area_host, &area_sim, NULL,
 };
 
 void broker_notify_policy_changed(struct broker *b, struct service *svc)

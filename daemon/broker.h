@@ -54,7 +54,7 @@ struct area {
 };
 
 extern const struct area area_admin, area_service, area_gpio, area_i2c, area_uart, area_host,
-	area_sim;
+        area_sim;
 
 /* NULL-terminated table of every area, in init order. */
 extern const struct area *const broker_areas[];

@@ -20,36 +20,40 @@ struct opt {
 	const char *help;
 };
 
-#define OPT(n, t, field, d, h) {n, t, offsetof(struct config, field), d, h}
+#define OPT(n, t, field, d, h)                                                                     \
+	{                                                                                          \
+		n, t, offsetof(struct config, field), d, h                                         \
+	}
 
 static const struct opt config_opts[] = {
-	OPT("runtime-dir", OPT_STRING, runtime_dir, "/run/hwbroker",
-	    "sockets: RUNTIME/admin.sock, RUNTIME/services/NAME/hwbroker.sock"),
-	OPT("state-dir", OPT_STRING, state_dir, "/var/lib/hwbroker",
-	    "applied state (state.json) and the audit log"),
-	OPT("sim", OPT_BOOL, sim, "false", "run the simulated board (optional BOARD.json follows)"),
-	OPT("board", OPT_STRING, board_file, NULL, "board file for --sim (default: built-in)"),
-	OPT("host", OPT_STRING, host_backend, NULL,
-	    "host-action backend: dbus or sim (default: sim with --sim, else dbus)"),
-	OPT("log-level", OPT_STRING, log_level, "info", "error, warn, info or debug"),
-	OPT("admin-group", OPT_STRING, admin_group, NULL,
-	    "group allowed on admin.sock (mode 0660); default root only (0600)"),
-	OPT("max-body", OPT_SIZE, max_body, "65536", "request body limit in bytes"),
-	OPT("max-conns-per-service", OPT_UINT, max_conns_per_service, "16",
-	    "open connections per service socket"),
-	OPT("max-conns", OPT_UINT, max_conns, "1024", "open connections in all"),
-	OPT("idle-timeout", OPT_UINT, idle_timeout_s, "60", "seconds before an idle connection closes"),
-	OPT("i2c-timeout-ms", OPT_UINT, i2c_timeout_ms, "1000", "I2C transfer timeout"),
-	OPT("uart-buffer", OPT_SIZE, uart_buffer, "65536",
-	    "bytes kept per port while nobody reads"),
-	OPT("dbus-timeout-ms", OPT_UINT, dbus_timeout_ms, "5000", "D-Bus call timeout"),
-	OPT("reboot-limit", OPT_UINT, reboot_limit, "3",
-	    "reboots/poweroffs per service per window"),
-	OPT("reboot-window", OPT_UINT, reboot_window_s, "3600", "rate-limit window in seconds"),
-	OPT("event-queue", OPT_UINT, event_queue, "256", "GPIO events queued per watcher"),
-	OPT("audit-max-bytes", OPT_SIZE, audit_max_bytes, "1048576",
-	    "audit log size before rotation"),
-	OPT("dev-dir", OPT_STRING, dev_dir, "/dev", "where the real backends find devices"),
+        OPT("runtime-dir", OPT_STRING, runtime_dir, "/run/hwbroker",
+            "sockets: RUNTIME/admin.sock, RUNTIME/services/NAME/hwbroker.sock"),
+        OPT("state-dir", OPT_STRING, state_dir, "/var/lib/hwbroker",
+            "applied state (state.json) and the audit log"),
+        OPT("sim", OPT_BOOL, sim, "false", "run the simulated board (optional BOARD.json follows)"),
+        OPT("board", OPT_STRING, board_file, NULL, "board file for --sim (default: built-in)"),
+        OPT("host", OPT_STRING, host_backend, NULL,
+            "host-action backend: dbus or sim (default: sim with --sim, else dbus)"),
+        OPT("log-level", OPT_STRING, log_level, "info", "error, warn, info or debug"),
+        OPT("admin-group", OPT_STRING, admin_group, NULL,
+            "group allowed on admin.sock (mode 0660); default root only (0600)"),
+        OPT("max-body", OPT_SIZE, max_body, "65536", "request body limit in bytes"),
+        OPT("max-conns-per-service", OPT_UINT, max_conns_per_service, "16",
+            "open connections per service socket"),
+        OPT("max-conns", OPT_UINT, max_conns, "1024", "open connections in all"),
+        OPT("idle-timeout", OPT_UINT, idle_timeout_s, "60",
+            "seconds before an idle connection closes"),
+        OPT("i2c-timeout-ms", OPT_UINT, i2c_timeout_ms, "1000", "I2C transfer timeout"),
+        OPT("uart-buffer", OPT_SIZE, uart_buffer, "65536",
+            "bytes kept per port while nobody reads"),
+        OPT("dbus-timeout-ms", OPT_UINT, dbus_timeout_ms, "5000", "D-Bus call timeout"),
+        OPT("reboot-limit", OPT_UINT, reboot_limit, "3",
+            "reboots/poweroffs per service per window"),
+        OPT("reboot-window", OPT_UINT, reboot_window_s, "3600", "rate-limit window in seconds"),
+        OPT("event-queue", OPT_UINT, event_queue, "256", "GPIO events queued per watcher"),
+        OPT("audit-max-bytes", OPT_SIZE, audit_max_bytes, "1048576",
+            "audit log size before rotation"),
+        OPT("dev-dir", OPT_STRING, dev_dir, "/dev", "where the real backends find devices"),
 };
 
 #define N_OPTS (sizeof(config_opts) / sizeof(config_opts[0]))
@@ -92,11 +96,11 @@ static int config_set(struct config *cfg, const struct opt *o, const char *value
 		return 0;
 	}
 	case OPT_BOOL:
-		if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcmp(value, "1") ||
-		    !strcasecmp(value, "on"))
+		if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") ||
+		    !strcmp(value, "1") || !strcasecmp(value, "on"))
 			*(bool *)field = true;
 		else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") ||
-			 !strcmp(value, "0") || !strcasecmp(value, "off"))
+		         !strcmp(value, "0") || !strcasecmp(value, "off"))
 			*(bool *)field = false;
 		else
 			return -EINVAL;
@@ -182,13 +186,14 @@ static int config_read_file(struct config *cfg, const char *path)
 		key = config_trim(key);
 		o = config_find(key, strlen(key));
 		if (!o) {
-			fprintf(stderr, "hwbrokerd: %s:%u: unknown option '%s'\n", path, lineno, key);
+			fprintf(stderr, "hwbrokerd: %s:%u: unknown option '%s'\n", path, lineno,
+			        key);
 			r = -EINVAL;
 			break;
 		}
 		if (config_set(cfg, o, value) < 0) {
 			fprintf(stderr, "hwbrokerd: %s:%u: bad value for %s: '%s'\n", path, lineno,
-				key, value);
+			        key, value);
 			r = -EINVAL;
 			break;
 		}
@@ -206,9 +211,11 @@ void config_print_help(const char *argv0)
 		const struct opt *o = &config_opts[i];
 		char flag[64];
 		snprintf(flag, sizeof(flag), "--%s%s", o->name,
-			 o->type == OPT_BOOL ? "" : o->type == OPT_STRING ? " STR" : " N");
-		printf("  %-29s %s%s%s%s\n", flag, o->help, o->def ? " [" : "", o->def ? o->def : "",
-		       o->def ? "]" : "");
+		         o->type == OPT_BOOL     ? ""
+		         : o->type == OPT_STRING ? " STR"
+		                                 : " N");
+		printf("  %-29s %s%s%s%s\n", flag, o->help, o->def ? " [" : "",
+		       o->def ? o->def : "", o->def ? "]" : "");
 	}
 	printf("  --help, --version\n\nEvery option may also be set in the config file "
 	       "as 'name = value'; flags win.\nSee hwbrokerd(8): docs/hwbrokerd.md.\n");
@@ -255,8 +262,8 @@ static int config_parse_args(struct config *cfg, int argc, char **argv, bool onl
 		}
 		o = config_find(arg, len);
 		if (!o) {
-			fprintf(stderr, "hwbrokerd: unknown option '--%.*s' (see --help)\n", (int)len,
-				arg);
+			fprintf(stderr, "hwbrokerd: unknown option '--%.*s' (see --help)\n",
+			        (int)len, arg);
 			return -EINVAL;
 		}
 		if (o->type == OPT_BOOL) {
@@ -264,8 +271,8 @@ static int config_parse_args(struct config *cfg, int argc, char **argv, bool onl
 			/* --sim BOARD.json: an optional board file follows. */
 			if (!eq && !strcmp(o->name, "sim") && i + 1 < argc &&
 			    strncmp(argv[i + 1], "--", 2) != 0) {
-				if (!only_config && config_set(cfg, config_find("board", 5),
-							       argv[i + 1]) < 0)
+				if (!only_config &&
+				    config_set(cfg, config_find("board", 5), argv[i + 1]) < 0)
 					return -ENOMEM;
 				i++;
 			}
@@ -288,7 +295,8 @@ static int config_parse_args(struct config *cfg, int argc, char **argv, bool onl
 
 static int config_validate(struct config *cfg)
 {
-	if (cfg->host_backend && strcmp(cfg->host_backend, "dbus") && strcmp(cfg->host_backend, "sim")) {
+	if (cfg->host_backend && strcmp(cfg->host_backend, "dbus") &&
+	    strcmp(cfg->host_backend, "sim")) {
 		fprintf(stderr, "hwbrokerd: --host must be dbus or sim\n");
 		return -EINVAL;
 	}
@@ -309,7 +317,7 @@ static int config_validate(struct config *cfg)
 	}
 	if (!cfg->runtime_dir[0] || cfg->runtime_dir[0] != '/' || strlen(cfg->runtime_dir) > 180) {
 		fprintf(stderr, "hwbrokerd: --runtime-dir must be an absolute path of at most 180 "
-				"characters (unix socket paths are short)\n");
+		                "characters (unix socket paths are short)\n");
 		return -EINVAL;
 	}
 	return 0;

@@ -27,7 +27,7 @@ struct conn *conn_new(struct transport *t, int fd, struct service *svc, const st
 	c->peer.uid = cred->uid;
 	c->peer.gid = cred->gid;
 	snprintf(c->log_ctx, sizeof(c->log_ctx), "svc=%s conn=%llu pid=%d",
-		 svc ? svc->name : "admin", (unsigned long long)c->id, (int)cred->pid);
+	         svc ? svc->name : "admin", (unsigned long long)c->id, (int)cred->pid);
 	if (svc) {
 		service_ref(svc);
 		svc->n_conns++;

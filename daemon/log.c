@@ -16,10 +16,10 @@ static const struct {
 	const char *tag;
 	int syslog_prio;
 } log_levels[] = {
-	[LOG_LEVEL_ERROR] = {"error", "ERROR", 3},
-	[LOG_LEVEL_WARN] = {"warn", "WARN", 4},
-	[LOG_LEVEL_INFO] = {"info", "INFO", 6},
-	[LOG_LEVEL_DEBUG] = {"debug", "DEBUG", 7},
+        [LOG_LEVEL_ERROR] = {"error", "ERROR", 3},
+        [LOG_LEVEL_WARN] = {"warn", "WARN", 4},
+        [LOG_LEVEL_INFO] = {"info", "INFO", 6},
+        [LOG_LEVEL_DEBUG] = {"debug", "DEBUG", 7},
 };
 
 void log_set_level(enum log_level level)
@@ -79,9 +79,9 @@ void log_msg(enum log_level level, const char *ctx, const char *fmt, ...)
 			*p = ' ';
 	if (log_journal)
 		fprintf(stderr, "<%d>%s%s%s\n", log_levels[level].syslog_prio, ctx ? ctx : "",
-			ctx ? ": " : "", msg);
+		        ctx ? ": " : "", msg);
 	else
 		fprintf(stderr, "hwbrokerd %s %s%s%s\n", log_levels[level].tag, ctx ? ctx : "",
-			ctx ? ": " : "", msg);
+		        ctx ? ": " : "", msg);
 	errno = saved;
 }

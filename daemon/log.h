@@ -15,6 +15,6 @@ __attribute__((format(printf, 3, 4))) void log_msg(enum log_level level, const c
 
 /* ctx: short context such as "svc=sensor req=12" or "gpio". May be NULL. */
 #define log_error(ctx, ...) log_msg(LOG_LEVEL_ERROR, ctx, __VA_ARGS__)
-#define log_warn(ctx, ...) log_msg(LOG_LEVEL_WARN, ctx, __VA_ARGS__)
-#define log_info(ctx, ...) log_msg(LOG_LEVEL_INFO, ctx, __VA_ARGS__)
+#define log_warn(ctx, ...)  log_msg(LOG_LEVEL_WARN, ctx, __VA_ARGS__)
+#define log_info(ctx, ...)  log_msg(LOG_LEVEL_INFO, ctx, __VA_ARGS__)
 #define log_debug(ctx, ...) log_msg(LOG_LEVEL_DEBUG, ctx, __VA_ARGS__)

@@ -70,7 +70,8 @@ static void main_on_signal(void *data, int fd, uint32_t events)
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			if (config_reload(b->cfg) < 0) {
-				log_error("main", "SIGHUP: configuration not reloaded (errors above)");
+				log_error("main",
+				          "SIGHUP: configuration not reloaded (errors above)");
 				continue;
 			}
 			if (log_parse_level(b->cfg->log_level, &level) == 0)
@@ -144,7 +145,7 @@ int main(int argc, char **argv)
 	if ((r = main_mkdir_p(cfg.runtime_dir, 0755)) < 0 ||
 	    (r = main_mkdir_p(cfg.state_dir, 0700)) < 0) {
 		log_error("main", "cannot create %s or %s: %s", cfg.runtime_dir, cfg.state_dir,
-			  strerror(-r));
+		          strerror(-r));
 		goto free_config;
 	}
 	b.loop = loop_new();
@@ -170,7 +171,7 @@ int main(int argc, char **argv)
 	if (transport_open_admin(b.transport) < 0)
 		goto fini_areas;
 	log_info("main", "hwbrokerd %s ready: %s board, host actions via %s, runtime %s",
-		 HWB_VERSION, cfg.sim ? "simulated" : "real", cfg.host_backend, cfg.runtime_dir);
+	         HWB_VERSION, cfg.sim ? "simulated" : "real", cfg.host_backend, cfg.runtime_dir);
 	main_notify("READY=1");
 	r = loop_run(b.loop);
 	status = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

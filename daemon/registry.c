@@ -90,9 +90,9 @@ static int registry_open_socket(struct registry *reg, struct service *svc)
 	int fd;
 
 	if ((size_t)snprintf(svc->dir, sizeof(svc->dir), "%s/services/%s", runtime, svc->name) >=
-		    sizeof(svc->dir) ||
-	    (size_t)snprintf(svc->sock_path, sizeof(svc->sock_path), "%s/hwbroker.sock", svc->dir) >=
-		    108)
+	            sizeof(svc->dir) ||
+	    (size_t)snprintf(svc->sock_path, sizeof(svc->sock_path), "%s/hwbroker.sock",
+	                     svc->dir) >= 108)
 		return -ENAMETOOLONG;
 	if (mkdir(svc->dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
@@ -105,7 +105,7 @@ static int registry_open_socket(struct registry *reg, struct service *svc)
 }
 
 int registry_apply(struct registry *reg, const char *name, json_t *compose, struct policy *policy,
-		   bool *created)
+                   bool *created)
 {
 	struct service *svc = registry_find(reg, name);
 	int r;

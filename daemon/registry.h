@@ -34,7 +34,7 @@ size_t registry_count(const struct registry *reg);
 /* Creates or re-applies a service with an already derived policy (stolen).
  * Creates the socket on first apply. 0 or -errno. */
 int registry_apply(struct registry *reg, const char *name, json_t *compose, struct policy *policy,
-		   bool *created);
+                   bool *created);
 /* Closes its connections, removes its socket and directory. 0 or -ENOENT. */
 int registry_remove(struct registry *reg, const char *name);
 

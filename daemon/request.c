@@ -161,11 +161,11 @@ int req_add_header(struct request *req, const char *name, const char *value)
 	return 0;
 }
 
-int req_reply_raw(struct request *req, unsigned status, const char *content_type,
-		  const void *data, size_t len)
+int req_reply_raw(struct request *req, unsigned status, const char *content_type, const void *data,
+                  size_t len)
 {
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
 
 	if (resp && content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
@@ -181,7 +181,8 @@ int req_reply_json(struct request *req, unsigned status, json_t *body)
 	if (status == 204) {
 		json_decref(body);
 		return req_set_response(
-			req, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
+		        req, status,
+		        MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
 	}
 	if (body)
 		text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -212,7 +213,7 @@ int req_reply_json(struct request *req, unsigned status, json_t *body)
 static json_t *req_error_body(const char *code, const char *message, const char *hint)
 {
 	return json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code, "message", message, "hint",
-			 hint ? hint : "");
+	                 hint ? hint : "");
 }
 
 int req_error(struct request *req, int err, const char *hint, const char *fmt, ...)
@@ -253,22 +254,28 @@ static bool req_peer_in_container(const struct request *req, const char *contain
 	return found;
 }
 
+/* Runs before every handler on a service socket. */
+static int req_check_container(struct request *req)
+{
+	struct service *svc = req->conn->svc;
+	const char *cid = svc ? policy_container_id(svc->policy) : NULL;
+
+	if (!cid || req_peer_in_container(req, cid))
+		return 0;
+	audit_request(req->t->b->audit, req, "container-check", NULL, "deny",
+	              "peer not in the service's container");
+	req_error(req, -EACCES, "the socket must be used from the service's own container",
+	          "peer pid %d is not in container %.12s", (int)req->conn->peer.pid, cid);
+	return REQ_DENIED;
+}
+
 int req_authorize(struct request *req, const struct policy_request *want)
 {
 	struct service *svc = req->conn->svc;
 	struct policy_decision d;
-	const char *cid;
 
 	if (!svc)
 		return 0;
-	cid = policy_container_id(svc->policy);
-	if (cid && !req_peer_in_container(req, cid)) {
-		audit_request(req->t->b->audit, req, "container-check", NULL, "deny",
-			      "peer not in the service's container");
-		req_error(req, -EACCES, "the socket must be used from the service's own container",
-			  "peer pid %d is not in container %.12s", (int)req->conn->peer.pid, cid);
-		return REQ_DENIED;
-	}
 	if (policy_allows(svc->policy, want, &d))
 		return 0;
 	json_t *args = json_pack("{s:s}", "missing_grant", d.grant);
@@ -281,10 +288,10 @@ int req_authorize(struct request *req, const struct policy_request *want)
 /* --- the MHD side --- */
 
 static struct request *req_new(struct transport *t, struct MHD_Connection *connection,
-			       const char *url, const char *method)
+                               const char *url, const char *method)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct conn *c = ci ? ci->socket_context : NULL;
 	struct request *req;
 
@@ -302,7 +309,7 @@ static struct request *req_new(struct transport *t, struct MHD_Connection *conne
 		req->early_status = 414;
 	snprintf(req->path, sizeof(req->path), "%s", url);
 	snprintf(req->log_ctx, sizeof(req->log_ctx), "svc=%s req=%llu pid=%d",
-		 c->svc ? c->svc->name : "admin", (unsigned long long)req->id, (int)c->peer.pid);
+	         c->svc ? c->svc->name : "admin", (unsigned long long)req->id, (int)c->peer.pid);
 	t->stats.requests++;
 	return req;
 }
@@ -314,7 +321,7 @@ static void req_route(struct request *req)
 	if (req->early_status)
 		return;
 	req->route = router_match(req->method, req->path, kind, req->t->b->cfg->sim, &req->params,
-				  &req->early_status, req->allow, sizeof(req->allow));
+	                          &req->early_status, req->allow, sizeof(req->allow));
 	if (req->route)
 		req->early_status = 0;
 }
@@ -324,21 +331,21 @@ static void req_early_reply(struct request *req)
 	switch (req->early_status) {
 	case 404:
 		req_error(req, -ENOENT, "see docs/api.md for the endpoints", "no such endpoint: %s",
-			  req->path);
+		          req->path);
 		break;
 	case 405:
 		req_add_header(req, MHD_HTTP_HEADER_ALLOW, req->allow);
 		req_reply_json(req, 405,
-			       req_error_body("method_not_allowed", "method not allowed here",
-					      req->allow));
+		               req_error_body("method_not_allowed", "method not allowed here",
+		                              req->allow));
 		break;
 	case 413:
 		req_error(req, -E2BIG, "the body limit is the daemon's --max-body",
-			  "request body larger than %zu bytes", req->t->b->cfg->max_body);
+		          "request body larger than %zu bytes", req->t->b->cfg->max_body);
 		break;
 	default:
 		req_reply_json(req, 414,
-			       req_error_body("too_large", "request path too long", NULL));
+		               req_error_body("too_large", "request path too long", NULL));
 		break;
 	}
 }
@@ -380,13 +387,13 @@ static int req_parse_body(struct request *req)
 		if (r->schema && r->schema->allow_empty_body)
 			return 0;
 		req_error(req, -EBADMSG, "send a JSON object with Content-Type: application/json",
-			  "a JSON body is required");
+		          "a JSON body is required");
 		return -EBADMSG;
 	}
 	req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req->json) {
 		req_error(req, -EBADMSG, NULL, "malformed JSON at line %d column %d: %s", jerr.line,
-			  jerr.column, jerr.text);
+		          jerr.column, jerr.text);
 		return -EBADMSG;
 	}
 	err = router_validate(r->schema, req->json, msg, sizeof(msg));
@@ -401,7 +408,7 @@ static void req_run_handler(struct request *req)
 {
 	int r;
 
-	if (req_parse_body(req) < 0)
+	if (req_check_container(req) == REQ_DENIED || req_parse_body(req) < 0)
 		return;
 	r = req->route->handler(req);
 	if (r == REQ_ASYNC) {
@@ -429,9 +436,9 @@ static enum MHD_Result req_queue(struct request *req)
 }
 
 enum MHD_Result transport_access_handler(void *cls, struct MHD_Connection *connection,
-					 const char *url, const char *method, const char *version,
-					 const char *upload_data, size_t *upload_data_size,
-					 void **con_cls)
+                                         const char *url, const char *method, const char *version,
+                                         const char *upload_data, size_t *upload_data_size,
+                                         void **con_cls)
 {
 	struct transport *t = cls;
 	struct request *req = *con_cls;
@@ -443,7 +450,7 @@ enum MHD_Result transport_access_handler(void *cls, struct MHD_Connection *conne
 		*con_cls = req;
 		req_route(req);
 		const char *cl =
-			MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
+		        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
 		if (!req->early_status && cl && strtoull(cl, NULL, 10) > t->b->cfg->max_body)
 			req->early_status = 413;
 		if (req->early_status) {
@@ -482,7 +489,7 @@ enum MHD_Result transport_access_handler(void *cls, struct MHD_Connection *conne
 void upgrade_request_done(struct upgrade *up);
 
 void transport_request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
-				 enum MHD_RequestTerminationCode toe)
+                                 enum MHD_RequestTerminationCode toe)
 {
 	struct request *req = *con_cls;
 

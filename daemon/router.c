@@ -35,7 +35,7 @@ static int router_split_copy(const char *path, char *buf, size_t buflen, char *s
 }
 
 static bool router_segments_match(const struct route *r, char *const pseg[], int pn,
-				  struct route_params *params)
+                                  struct route_params *params)
 {
 	char patbuf[256];
 	char *rseg[ROUTER_MAX_SEGMENTS];
@@ -53,7 +53,7 @@ static bool router_segments_match(const struct route *r, char *const pseg[], int
 			if (params && params->n < ROUTER_MAX_PARAMS) {
 				size_t k = params->n++;
 				snprintf(params->names_buf[k], sizeof(params->names_buf[k]), "%.*s",
-					 (int)(len - 2), rseg[i] + 1);
+				         (int)(len - 2), rseg[i] + 1);
 				params->names[k] = params->names_buf[k];
 				strcpy(params->values[k], pseg[i]);
 			}
@@ -75,8 +75,8 @@ static bool router_route_visible(const struct route *r, unsigned socket_kind, bo
 }
 
 const struct route *router_match(const char *method, const char *path, unsigned socket_kind,
-				 bool sim, struct route_params *params, unsigned *status,
-				 char *allow, size_t allow_len)
+                                 bool sim, struct route_params *params, unsigned *status,
+                                 char *allow, size_t allow_len)
 {
 	char pathbuf[1024];
 	char *pseg[ROUTER_MAX_SEGMENTS];
@@ -104,7 +104,7 @@ const struct route *router_match(const char *method, const char *path, unsigned 
 			if (!strstr(allow, r->method)) {
 				size_t used = strlen(allow);
 				snprintf(allow + used, allow_len - used, "%s%s", used ? ", " : "",
-					 r->method);
+				         r->method);
 			}
 			path_found = true;
 		}
@@ -116,7 +116,8 @@ const struct route *router_match(const char *method, const char *path, unsigned 
 
 static const char *router_type_name(enum schema_type t)
 {
-	static const char *const names[] = {"integer", "boolean", "string", "object", "array", "any"};
+	static const char *const names[] = {"integer", "boolean", "string",
+	                                    "object",  "array",   "any"};
 	return names[t];
 }
 
@@ -140,12 +141,12 @@ static bool router_type_ok(enum schema_type t, const json_t *v)
 }
 
 static int router_check_field(const struct schema_field *f, const json_t *v, char *msg,
-			      size_t msg_len)
+                              size_t msg_len)
 {
 	if (!router_type_ok(f->type, v)) {
 		snprintf(msg, msg_len, "\"%s\" must be %s %s", f->name,
-			 f->type == SCHEMA_INT || f->type == SCHEMA_ARRAY ? "an" : "a",
-			 router_type_name(f->type));
+		         f->type == SCHEMA_INT || f->type == SCHEMA_ARRAY ? "an" : "a",
+		         router_type_name(f->type));
 		return -EINVAL;
 	}
 	if (f->min == 0 && f->max == 0)
@@ -154,21 +155,21 @@ static int router_check_field(const struct schema_field *f, const json_t *v, cha
 		json_int_t n = json_integer_value(v);
 		if (n < f->min || n > f->max) {
 			snprintf(msg, msg_len, "\"%s\" must be between %lld and %lld", f->name,
-				 f->min, f->max);
+			         f->min, f->max);
 			return -EINVAL;
 		}
 	} else if (f->type == SCHEMA_STRING) {
 		size_t len = json_string_length(v);
 		if ((long long)len < f->min || (long long)len > f->max) {
-			snprintf(msg, msg_len, "\"%s\" must be %lld to %lld characters long", f->name,
-				 f->min, f->max);
+			snprintf(msg, msg_len, "\"%s\" must be %lld to %lld characters long",
+			         f->name, f->min, f->max);
 			return -EINVAL;
 		}
 	} else if (f->type == SCHEMA_ARRAY) {
 		size_t len = json_array_size(v);
 		if ((long long)len < f->min || (long long)len > f->max) {
 			snprintf(msg, msg_len, "\"%s\" must have %lld to %lld elements", f->name,
-				 f->min, f->max);
+			         f->min, f->max);
 			return -EINVAL;
 		}
 	}
@@ -201,7 +202,8 @@ int router_validate(const struct schema *schema, const json_t *body, char *msg, 
 	}
 	if (schema->allow_unknown)
 		return 0;
-	json_object_foreach((json_t *)body, key, v) {
+	json_object_foreach((json_t *)body, key, v)
+	{
 		const struct schema_field *f;
 		for (f = schema->fields; f && f->name; f++)
 			if (!strcmp(f->name, key))
@@ -215,7 +217,7 @@ int router_validate(const struct schema *schema, const json_t *body, char *msg, 
 }
 
 int req_parse_uint(const char *s, unsigned long long min, unsigned long long max,
-		   unsigned long long *out)
+                   unsigned long long *out)
 {
 	unsigned long long v = 0;
 	int base = 10;

@@ -24,12 +24,19 @@ struct policy_request;
 #define REQ_ASYNC 1
 
 #define ROUTE_SERVICE 1u /* service sockets */
-#define ROUTE_ADMIN 2u   /* admin socket */
-#define ROUTE_SIM 4u     /* only when hwbrokerd runs the simulated board */
+#define ROUTE_ADMIN   2u /* admin socket */
+#define ROUTE_SIM     4u /* only when hwbrokerd runs the simulated board */
 
 enum body_kind { BODY_NONE, BODY_JSON, BODY_RAW };
 
-enum schema_type { SCHEMA_INT, SCHEMA_BOOL, SCHEMA_STRING, SCHEMA_OBJECT, SCHEMA_ARRAY, SCHEMA_ANY };
+enum schema_type {
+	SCHEMA_INT,
+	SCHEMA_BOOL,
+	SCHEMA_STRING,
+	SCHEMA_OBJECT,
+	SCHEMA_ARRAY,
+	SCHEMA_ANY
+};
 
 struct schema_field {
 	const char *name;
@@ -69,7 +76,7 @@ const char *req_path(const struct request *req);
 const char *req_param(const struct request *req, const char *name); /* path capture or NULL */
 const char *req_query(const struct request *req, const char *key);  /* query arg or NULL */
 const char *req_header(const struct request *req, const char *name);
-json_t *req_json(const struct request *req);                 /* borrowed; NULL if no body */
+json_t *req_json(const struct request *req);                  /* borrowed; NULL if no body */
 const void *req_body(const struct request *req, size_t *len); /* raw body bytes */
 struct service *req_service(const struct request *req);       /* NULL on the admin socket */
 const struct peer *req_peer(const struct request *req);
@@ -81,22 +88,23 @@ const char *req_log_ctx(const struct request *req); /* "svc=NAME req=N pid=P" */
 /* Parses a path/query number: decimal or 0x hex, within [min,max].
  * Returns 0 or -EBADMSG (not a number) / -ERANGE (out of range). */
 int req_parse_uint(const char *s, unsigned long long min, unsigned long long max,
-		   unsigned long long *out);
+                   unsigned long long *out);
 
 /* --- replies: exactly one per request; all return 0 --- */
 int req_reply_json(struct request *req, unsigned status, json_t *body /* stolen */);
-int req_reply_raw(struct request *req, unsigned status, const char *content_type,
-		  const void *data, size_t len);
+int req_reply_raw(struct request *req, unsigned status, const char *content_type, const void *data,
+                  size_t len);
 int req_add_header(struct request *req, const char *name, const char *value); /* before reply */
 /* {"error":{"code","message","hint"}} with the status errors.h gives for err. hint may be NULL. */
-__attribute__((format(printf, 4, 5))) int req_error(struct request *req, int err,
-						    const char *hint, const char *fmt, ...);
+__attribute__((format(printf, 4, 5))) int req_error(struct request *req, int err, const char *hint,
+                                                    const char *fmt, ...);
 
 /* The decision point: asks the service's current policy, and on denial writes
  * the audit record and replies 403 (message: missing grant; hint: compose
  * entry). Returns 0 when allowed (nothing sent); REQ_DENIED when the 403 has
  * been sent (the handler then returns 0). On the admin socket everything is
- * allowed. Also enforces the container_id cgroup check. */
+ * allowed. (The container_id cgroup check runs before every handler on a
+ * service socket, in the router.) */
 #define REQ_DENIED 2
 int req_authorize(struct request *req, const struct policy_request *want);
 
@@ -115,7 +123,7 @@ struct stream_ops {
 /* Replies 200 with a chunked body; handler then returns 0. NULL on failure
  * (an error reply has been sent). */
 struct stream *req_stream(struct request *req, const char *content_type,
-			  const struct stream_ops *ops, void *data);
+                          const struct stream_ops *ops, void *data);
 void stream_wake(struct stream *s);
 /* Ends the stream after fill() returns 0; used to revoke. closed() follows. */
 void stream_close(struct stream *s);
@@ -131,12 +139,12 @@ void stream_close(struct stream *s);
  * release what it reserved. */
 struct upgrade;
 typedef void (*upgrade_fn)(void *data, struct upgrade *up, int fd, const char *extra,
-			   size_t extra_len);
+                           size_t extra_len);
 int req_upgrade(struct request *req, const char *protocol, upgrade_fn on_upgraded, void *data);
 void upgrade_close(struct upgrade *up);
 
 /* Router internals used by the transport. */
-#define ROUTER_MAX_PARAMS 6
+#define ROUTER_MAX_PARAMS  6
 #define ROUTER_MAX_SEGMENT 128
 struct route_params {
 	size_t n;
@@ -148,7 +156,7 @@ struct route_params {
  * with *status 404 (no such path) or 405 (path exists; allow lists the
  * methods, comma-separated). */
 const struct route *router_match(const char *method, const char *path, unsigned socket_kind,
-				 bool sim, struct route_params *params, unsigned *status,
-				 char *allow, size_t allow_len);
+                                 bool sim, struct route_params *params, unsigned *status,
+                                 char *allow, size_t allow_len);
 /* 0 or -errno with a message in msg (schema violation). */
 int router_validate(const struct schema *schema, const json_t *body, char *msg, size_t msg_len);

@@ -15,7 +15,7 @@
 #include "policy.h"
 #include "registry.h"
 
-#define STATE_VERSION 1
+#define STATE_VERSION   1
 #define STATE_MAX_BYTES (8u << 20)
 
 static int state_mkdirs(const char *dir)
@@ -101,7 +101,8 @@ int state_save(struct broker *b)
 		r = state_write_atomic(b->cfg->state_dir, "state.json", text);
 	free(text);
 	if (r < 0)
-		log_error("state", "cannot save %s/state.json: %s", b->cfg->state_dir, strerror(-r));
+		log_error("state", "cannot save %s/state.json: %s", b->cfg->state_dir,
+		          strerror(-r));
 	return r;
 }
 
@@ -111,11 +112,11 @@ static void state_move_aside(const char *path, const char *why)
 
 	snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path, (long long)time(NULL));
 	if (rename(path, aside) == 0)
-		log_error("state", "%s is unusable (%s): moved to %s; starting without it", path, why,
-			  aside);
+		log_error("state", "%s is unusable (%s): moved to %s; starting without it", path,
+		          why, aside);
 	else
 		log_error("state", "%s is unusable (%s) and cannot be moved aside: %s", path, why,
-			  strerror(errno));
+		          strerror(errno));
 }
 
 static void state_restore_services(struct broker *b, json_t *services)
@@ -123,7 +124,8 @@ static void state_restore_services(struct broker *b, json_t *services)
 	const char *name;
 	json_t *compose;
 
-	json_object_foreach(services, name, compose) {
+	json_object_foreach(services, name, compose)
+	{
 		struct policy *p = NULL;
 		json_t *errors = NULL;
 		bool created;
@@ -135,7 +137,7 @@ static void state_restore_services(struct broker *b, json_t *services)
 		if (policy_derive(name, compose, &p, &errors) < 0) {
 			char *e = json_dumps(errors, JSON_COMPACT);
 			log_error(name, "saved declaration no longer derives (%s): skipped",
-				  e ? e : "?");
+			          e ? e : "?");
 			free(e);
 			json_decref(errors);
 			continue;

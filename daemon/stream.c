@@ -38,7 +38,7 @@ static void stream_free(void *cls)
 }
 
 struct stream *req_stream(struct request *req, const char *content_type,
-			  const struct stream_ops *ops, void *data)
+                          const struct stream_ops *ops, void *data)
 {
 	struct stream *s = calloc(1, sizeof(*s));
 	struct MHD_Response *resp;
@@ -52,7 +52,7 @@ struct stream *req_stream(struct request *req, const char *content_type,
 	s->ops = ops;
 	s->data = data;
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, TRANSPORT_STREAM_BLOCK,
-						 stream_reader, s, stream_free);
+	                                         stream_reader, s, stream_free);
 	if (!resp) {
 		free(s);
 		req_error(req, -ENOMEM, NULL, "out of memory");
@@ -95,8 +95,8 @@ static void upgrade_unref(struct upgrade *up)
 }
 
 static void upgrade_handler(void *cls, struct MHD_Connection *connection, void *con_cls,
-			    const char *extra_in, size_t extra_in_size, MHD_socket sock,
-			    struct MHD_UpgradeResponseHandle *urh)
+                            const char *extra_in, size_t extra_in_size, MHD_socket sock,
+                            struct MHD_UpgradeResponseHandle *urh)
 {
 	struct upgrade *up = cls;
 	struct upgrade_box *box = (struct upgrade_box *)up;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -87,15 +88,20 @@ static void transport_refuse(int fd, unsigned status, const char *code, const ch
 	char buf[512];
 	char body[256];
 	int blen = snprintf(body, sizeof(body),
-			    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"hint\":\"\"}}\n", code,
-			    msg);
+	                    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"hint\":\"\"}}\n",
+	                    code, msg);
 	int n = snprintf(buf, sizeof(buf),
-			 "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: "
-			 "%d\r\nConnection: close\r\n\r\n%s",
-			 status, status == 400 ? "Bad Request" : "Service Unavailable", blen, body);
+	                 "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: "
+	                 "%d\r\nConnection: close\r\n\r\n%s",
+	                 status, status == 400 ? "Bad Request" : "Service Unavailable", blen, body);
 	/* Best effort: the socket is fresh, its buffer has room. */
 	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("transport", "refusal not sent: %s", strerror(errno));
+	/* Closing with unread input would reset the connection before the
+	 * client reads our reply: drain what is there (bounded). */
+	shutdown(fd, SHUT_WR);
+	for (int i = 0; i < 16 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; i++)
+		;
 }
 
 static void transport_hand_to_mhd(struct conn *c)
@@ -115,11 +121,20 @@ static void transport_hand_to_mhd(struct conn *c)
 	transport_kick(t);
 }
 
-/* MHD's own 400 replies to malformed HTTP are HTML; on a fresh connection we
- * look at the request line first so that garbage gets our JSON error. */
-static bool transport_request_line_ok(const char *buf, size_t len)
+/* MHD's own 400 replies to malformed HTTP are HTML. On a fresh connection we
+ * look at the request head first (without consuming it) so that garbage gets
+ * our JSON error; later requests on a kept-alive connection are MHD's alone. */
+static bool transport_is_token_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool transport_request_line_ok(const char *buf, size_t len, bool *http11)
 {
 	size_t i = 0;
+	const char *nl;
+	size_t end;
 
 	while (i < len && buf[i] >= 'A' && buf[i] <= 'Z')
 		i++;
@@ -130,21 +145,78 @@ static bool transport_request_line_ok(const char *buf, size_t len)
 	if (buf[i] != ' ')
 		return false;
 	i++;
-	if (i < len && buf[i] != '/' && buf[i] != '*' && buf[i] != 'h')
+	if (i < len && buf[i] != '/' && buf[i] != '*')
 		return false;
-	const char *nl = memchr(buf, '\n', len);
+	nl = memchr(buf, '\n', len);
 	if (!nl)
 		return true; /* line still arriving: MHD bounds it */
-	size_t end = (size_t)(nl - buf);
+	end = (size_t)(nl - buf);
 	if (end > 0 && buf[end - 1] == '\r')
 		end--;
-	return end >= 9 + i && memcmp(buf + end - 8, "HTTP/1.", 7) == 0;
+	if (end < 9 + i || memcmp(buf + end - 9, " HTTP/1.", 8) != 0 ||
+	    (buf[end - 1] != '0' && buf[end - 1] != '1'))
+		return false;
+	*http11 = buf[end - 1] == '1';
+	return true;
+}
+
+static bool transport_header_ok(const char *line, size_t len, bool *has_host)
+{
+	const char *colon = memchr(line, ':', len);
+	size_t nlen;
+
+	if (!colon || colon == line)
+		return false;
+	nlen = (size_t)(colon - line);
+	for (size_t i = 0; i < nlen; i++)
+		if (!transport_is_token_char(line[i]))
+			return false;
+	const char *v = colon + 1, *e = line + len;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	if (nlen == 4 && !strncasecmp(line, "host", 4))
+		*has_host = true;
+	if (nlen == 14 && !strncasecmp(line, "content-length", 14)) {
+		if (v == e)
+			return false;
+		for (const char *p = v; p < e; p++)
+			if ((*p < '0' || *p > '9') && *p != ' ' && *p != '\t')
+				return false;
+	}
+	return true;
+}
+
+/* The head if complete in buf: every header a token, a colon and a value;
+ * numeric Content-Length; Host in HTTP/1.1. */
+static bool transport_head_ok(const char *buf, size_t len)
+{
+	bool http11 = false, has_host = false;
+	const char *p, *nl, *e = buf + len;
+
+	if (!transport_request_line_ok(buf, len, &http11))
+		return false;
+	p = memchr(buf, '\n', len);
+	if (!p)
+		return true;
+	for (p++; p < e; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(e - p));
+		if (!nl)
+			return true; /* head incomplete in what we peeked: MHD decides */
+		size_t l = (size_t)(nl - p);
+		if (l && p[l - 1] == '\r')
+			l--;
+		if (l == 0)
+			return !http11 || has_host;
+		if (!transport_header_ok(p, l, &has_host))
+			return false;
+	}
+	return true;
 }
 
 static void transport_on_first_bytes(void *data, int fd, uint32_t events)
 {
 	struct conn *c = data;
-	char buf[512];
+	char buf[8192];
 	ssize_t n;
 
 	loop_del_fd(c->t->b->loop, fd);
@@ -153,10 +225,10 @@ static void transport_on_first_bytes(void *data, int fd, uint32_t events)
 		conn_release(c);
 		return;
 	}
-	if (!transport_request_line_ok(buf, (size_t)n)) {
-		log_info(c->log_ctx, "malformed HTTP request line refused");
+	if (!transport_head_ok(buf, (size_t)n)) {
+		log_info(c->log_ctx, "malformed HTTP request refused");
 		c->t->stats.errors_4xx++;
-		transport_refuse(fd, 400, "bad_request", "malformed HTTP request line");
+		transport_refuse(fd, 400, "bad_request", "malformed HTTP request");
 		conn_release(c);
 		return;
 	}
@@ -184,7 +256,7 @@ static void transport_accept(struct transport *t, int lfd, struct service *svc)
 	    (svc && svc->n_conns >= t->b->cfg->max_conns_per_service)) {
 		t->stats.refused_connections++;
 		log_warn(svc ? svc->name : "admin", "connection limit reached; refusing pid %d",
-			 (int)cred.pid);
+		         (int)cred.pid);
 		transport_refuse(fd, 503, "unavailable", "too many connections");
 		close(fd);
 		return;
@@ -212,8 +284,8 @@ static void transport_on_service_listen(void *data, int fd, uint32_t events)
 
 /* MHD tells us when a connection starts and ends. */
 static void transport_notify_connection(void *cls, struct MHD_Connection *connection,
-					void **socket_context,
-					enum MHD_ConnectionNotificationCode toe)
+                                        void **socket_context,
+                                        enum MHD_ConnectionNotificationCode toe)
 {
 	struct transport *t = cls;
 	struct conn *c;
@@ -223,7 +295,7 @@ static void transport_notify_connection(void *cls, struct MHD_Connection *connec
 		t->adding = NULL;
 		if (!c) {
 			const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-				connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+			        connection, MHD_CONNECTION_INFO_CONNECTION_FD);
 			c = ci ? conn_find_fd(t, ci->connect_fd) : NULL;
 		}
 		if (c) {
@@ -239,6 +311,38 @@ static void transport_notify_connection(void *cls, struct MHD_Connection *connec
 	/* MHD closes the fd itself. */
 	c->fd = -1;
 	conn_release(c);
+}
+
+static int transport_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoding for paths and query values. "%00" and "%2F" stay encoded:
+ * decoded they would cut a C string short ("a%00b" naming service "a") or
+ * split a path segment; left alone they fail every name check instead. */
+static size_t transport_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *r = s, *w = s;
+
+	while (*r) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = transport_hex(r[1])) >= 0 &&
+		    (lo = transport_hex(r[2])) >= 0 && (hi || lo) && !(hi == 2 && (lo == 0xf))) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 3;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 static void transport_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -264,15 +368,15 @@ struct transport *transport_new(struct broker *b)
 	t->next_conn_id = 1;
 	t->next_req_id = 1;
 	t->mhd = MHD_start_daemon(
-		MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-			MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
-		0, NULL, NULL, transport_access_handler, t, MHD_OPTION_NOTIFY_CONNECTION,
-		transport_notify_connection, t, MHD_OPTION_NOTIFY_COMPLETED,
-		transport_request_completed, t, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)b->cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)b->cfg->max_conns + 8, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)TRANSPORT_CONN_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, transport_mhd_log, t,
-		MHD_OPTION_END);
+	        MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	                MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
+	        0, NULL, NULL, transport_access_handler, t, MHD_OPTION_NOTIFY_CONNECTION,
+	        transport_notify_connection, t, MHD_OPTION_NOTIFY_COMPLETED,
+	        transport_request_completed, t, MHD_OPTION_CONNECTION_TIMEOUT,
+	        (unsigned)b->cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+	        (unsigned)b->cfg->max_conns + 8, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	        (size_t)TRANSPORT_CONN_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, transport_mhd_log, t,
+	        MHD_OPTION_UNESCAPE_CALLBACK, transport_unescape, t, MHD_OPTION_END);
 	if (!t->mhd) {
 		log_error("transport", "libmicrohttpd failed to start");
 		goto free_transport;
@@ -356,7 +460,7 @@ int transport_open_admin(struct transport *t)
 		struct group *gr = getgrnam(cfg->admin_group);
 		if (!gr || chown(t->admin_path, (uid_t)-1, gr->gr_gid) < 0) {
 			log_error("transport", "admin group %s: %s", cfg->admin_group,
-				  gr ? strerror(errno) : "no such group");
+			          gr ? strerror(errno) : "no such group");
 			close(fd);
 			unlink(t->admin_path);
 			return -EINVAL;

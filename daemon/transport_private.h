@@ -11,7 +11,7 @@
 #include "transport.h"
 
 /* Per-connection memory MHD may use for the request head and its buffers. */
-#define TRANSPORT_CONN_MEMORY (32 * 1024)
+#define TRANSPORT_CONN_MEMORY  (32 * 1024)
 #define TRANSPORT_STREAM_BLOCK (16 * 1024)
 
 struct transport {
@@ -33,14 +33,14 @@ struct transport {
 struct conn {
 	struct transport *t;
 	uint64_t id;
-	int fd;                 /* -1 once MHD closed it */
-	struct service *svc;    /* referenced; NULL on the admin socket */
+	int fd;              /* -1 once MHD closed it */
+	struct service *svc; /* referenced; NULL on the admin socket */
 	struct peer peer;
 	struct MHD_Connection *mhd;
-	bool in_mhd;            /* adopted by MHD: MHD closes it */
+	bool in_mhd; /* adopted by MHD: MHD closes it */
 	bool suspended;
-	bool hup_watch;         /* fd in our loop to notice a peer gone while suspended */
-	struct stream *stream;  /* active streaming reply, if any */
+	bool hup_watch;        /* fd in our loop to notice a peer gone while suspended */
+	struct stream *stream; /* active streaming reply, if any */
 	char log_ctx[96];
 	struct conn *next;
 };
@@ -77,8 +77,8 @@ void transport_kick(struct transport *t);
 
 /* request.c */
 enum MHD_Result transport_access_handler(void *cls, struct MHD_Connection *connection,
-					 const char *url, const char *method, const char *version,
-					 const char *upload_data, size_t *upload_data_size,
-					 void **con_cls);
+                                         const char *url, const char *method, const char *version,
+                                         const char *upload_data, size_t *upload_data_size,
+                                         void **con_cls);
 void transport_request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
-				 enum MHD_RequestTerminationCode toe);
+                                 enum MHD_RequestTerminationCode toe);

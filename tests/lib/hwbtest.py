@@ -4,20 +4,38 @@ temporary runtime directory and talks HTTP/1.1 to it over unix sockets.
 Environment (set by ctest, see tests/CMakeLists.txt): HWBROKERD, HWBROKER_CLI,
 HWB_BIN_DIR, HWB_BUILD_DIR, HWB_SOURCE_DIR.
 """
+import atexit
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
 import unittest
+import warnings
+
+# Tests open many short-lived sockets on purpose.
+warnings.simplefilter("ignore", ResourceWarning)
 
 HWBROKERD = os.environ.get("HWBROKERD", "hwbrokerd")
 HWBROKER_CLI = os.environ.get("HWBROKER_CLI", "hwbroker")
 BIN_DIR = os.environ.get("HWB_BIN_DIR", ".")
 SOURCE_DIR = os.environ.get("HWB_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+_TMP_DIRS = []
+
+
+@atexit.register
+def _remove_tmp_dirs():
+    # HWB_KEEP_TMP=1 keeps runtime dirs and daemon logs for debugging.
+    if os.environ.get("HWB_KEEP_TMP"):
+        return
+    for d in _TMP_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
@@ -128,6 +146,7 @@ class Daemon:
 
     def __init__(self, args=("--sim",), runtime=None, state=None, env=None, log_level="debug"):
         self.tmp = tempfile.mkdtemp(prefix="hwbtest-")
+        _TMP_DIRS.append(self.tmp)
         self.runtime = runtime or os.path.join(self.tmp, "run")
         self.state = state or os.path.join(self.tmp, "state")
         self.args = list(args)
@@ -203,7 +222,11 @@ class Daemon:
         return Client(self.socket_path(name))
 
     def register(self, name, compose):
-        r = self.admin().put("/v1/services/" + name, body=compose)
+        c = self.admin()
+        try:
+            r = c.put("/v1/services/" + name, body=compose)
+        finally:
+            c.close()
         if r.status not in (200, 201):
             raise AssertionError("register %s failed: %r" % (name, r))
         return r.json
