@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "broker.h"
 #include "config.h"
 #include "log.h"
@@ -253,6 +254,24 @@ static int admin_metrics(struct request *req)
 	return req_reply_raw(req, 200, "text/plain; version=0.0.4", text, (size_t)n);
 }
 
+/* GET /v1/audit?service=NAME&since=MICROSECONDS&limit=N */
+static int admin_audit(struct request *req)
+{
+	const char *service = req_query(req, "service");
+	const char *since = req_query(req, "since"), *limit = req_query(req, "limit");
+	unsigned long long since_us = 0, n = 100;
+
+	if (since && req_parse_uint(since, 0, ~0ull >> 1, &since_us) < 0)
+		return req_error(req, -EBADMSG, "since is microseconds since the epoch",
+		                 "malformed since");
+	if (limit && req_parse_uint(limit, 1, 1000, &n) < 0)
+		return req_error(req, -EBADMSG, "limit is 1 to 1000", "malformed limit");
+	return req_reply_json(req, 200,
+	                      json_pack("{s:o}", "records",
+	                                audit_query(req_broker(req)->audit, service,
+	                                            (long long)since_us, (size_t)n)));
+}
+
 static int admin_init(struct broker *b)
 {
 	admin_started_ms = loop_now_ms();
@@ -271,6 +290,7 @@ static const struct route admin_routes[] = {
         {"PUT", "/v1/state", ROUTE_ADMIN, BODY_JSON, &admin_state_schema, admin_put_state},
         {"GET", "/v1/health", ROUTE_ADMIN, BODY_NONE, NULL, admin_health},
         {"GET", "/metrics", ROUTE_ADMIN, BODY_NONE, NULL, admin_metrics},
+        {"GET", "/v1/audit", ROUTE_ADMIN, BODY_NONE, NULL, admin_audit},
 };
 
 const struct area area_admin = {

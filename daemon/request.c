@@ -210,6 +210,15 @@ int req_reply_json(struct request *req, unsigned status, json_t *body)
 	return req_set_response(req, status, resp);
 }
 
+/* Messages quote client input (paths, names): keep them printable ASCII so
+ * the JSON is always valid and a log line never carries control bytes. */
+static void req_sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
 static json_t *req_error_body(const char *code, const char *message, const char *hint)
 {
 	return json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code, "message", message, "hint",
@@ -219,12 +228,18 @@ static json_t *req_error_body(const char *code, const char *message, const char 
 int req_error(struct request *req, int err, const char *hint, const char *fmt, ...)
 {
 	struct error_kind kind = errors_from_errno(err);
-	char msg[512];
+	char msg[512], hint_buf[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	req_sanitize(msg);
+	if (hint) {
+		snprintf(hint_buf, sizeof(hint_buf), "%s", hint);
+		req_sanitize(hint_buf);
+		hint = hint_buf;
+	}
 	if (kind.status >= 500)
 		log_warn(req->log_ctx, "%s %s: %s (%s)", req->method, req->path, msg, kind.code);
 	else
@@ -308,6 +323,7 @@ static struct request *req_new(struct transport *t, struct MHD_Connection *conne
 	if (strlen(url) >= sizeof(req->path))
 		req->early_status = 414;
 	snprintf(req->path, sizeof(req->path), "%s", url);
+	req_sanitize(req->path);
 	snprintf(req->log_ctx, sizeof(req->log_ctx), "svc=%s req=%llu pid=%d",
 	         c->svc ? c->svc->name : "admin", (unsigned long long)req->id, (int)c->peer.pid);
 	t->stats.requests++;

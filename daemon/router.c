@@ -116,9 +116,8 @@ const struct route *router_match(const char *method, const char *path, unsigned 
 
 static const char *router_type_name(enum schema_type t)
 {
-	static const char *const names[] = {"integer", "boolean", "string",
-	                                    "object",  "array",   "any"};
-	return names[t];
+	static const char *const names[] = {"integer", "boolean", "string", "object", "array"};
+	return (size_t)t < sizeof(names) / sizeof(names[0]) ? names[t] : "any";
 }
 
 static bool router_type_ok(enum schema_type t, const json_t *v)

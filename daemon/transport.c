@@ -225,6 +225,14 @@ static void transport_on_first_bytes(void *data, int fd, uint32_t events)
 		conn_release(c);
 		return;
 	}
+	/* A client that hung up before its request head was complete will never
+	 * complete it; MHD would only notice at the idle timeout. */
+	if ((events & (EPOLLRDHUP | EPOLLHUP)) && !memmem(buf, (size_t)n, "\r\n\r\n", 4) &&
+	    !memmem(buf, (size_t)n, "\n\n", 2)) {
+		log_debug(c->log_ctx, "incomplete request before hangup");
+		conn_release(c);
+		return;
+	}
 	if (!transport_head_ok(buf, (size_t)n)) {
 		log_info(c->log_ctx, "malformed HTTP request refused");
 		c->t->stats.errors_4xx++;

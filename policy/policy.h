@@ -44,13 +44,12 @@ struct policy_decision {
  * ignored). Returns 0 and *out (caller frees with policy_free), or -EINVAL and
  * *errors (caller owns; array of {"service","label","position","message"})
  * when something is malformed. Nothing partial is ever returned. */
-int policy_derive(const char *service, const json_t *compose, struct policy **out,
-		  json_t **errors);
+int policy_derive(const char *service, const json_t *compose, struct policy **out, json_t **errors);
 void policy_free(struct policy *p);
 
 /* May this service do this? Always fills *d. */
 bool policy_allows(const struct policy *p, const struct policy_request *req,
-		   struct policy_decision *d);
+                   struct policy_decision *d);
 
 /* "sha256:..." style id the supervisor gave, or NULL. Borrowed. */
 const char *policy_container_id(const struct policy *p);

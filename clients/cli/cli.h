@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct hwb;
 
@@ -23,7 +24,7 @@ struct cli_command {
 };
 
 extern const struct cli_command cli_cmd_whoami, cli_cmd_gpio, cli_cmd_i2c, cli_cmd_uart,
-	cli_cmd_host, cli_cmd_admin, cli_cmd_policy;
+        cli_cmd_host, cli_cmd_admin, cli_cmd_policy;
 
 /* Connects as --socket/--admin say; prints the reason and returns NULL on failure. */
 struct hwb *cli_connect(struct cli *cli);
@@ -36,3 +37,13 @@ int cli_fail(struct cli *cli, struct hwb *h, int err, const char *what);
 int cli_usage(const char *text);
 /* True if argv contains --help or -h. */
 bool cli_wants_help(int argc, char **argv);
+/* Percent-escapes s for one path segment into buf. 0 or -ENAMETOOLONG. */
+int cli_escape(char *buf, size_t len, const char *s);
+/* Performs a request with an optional JSON body; on success prints nothing
+ * and returns 0 with *reply (caller json_decref's; may be NULL); on failure
+ * prints the error and returns the exit code. */
+struct json_t;
+int cli_call(struct cli *cli, struct hwb *h, const char *method, const char *path, const char *body,
+             struct json_t **reply);
+/* Prints a JSON value compactly on one line. */
+void cli_print_json(const struct json_t *j);

@@ -48,14 +48,73 @@ HWB_API int hwb_last_status(const struct hwb *h);
  * On success *reply (NUL-terminated body, may be NULL) is caller-owned: free().
  * Returns the HTTP status (2xx) or a negative errno as above. */
 HWB_API int hwb_request(struct hwb *h, const char *method, const char *path, const char *json_body,
-			char **reply);
+                        char **reply);
 
 /* --- identity --- */
 /* Service name of this socket; caller frees *service with free(). *grants_json
  * (may be NULL to skip) is the grants array as JSON text, caller frees. */
 HWB_API int hwb_whoami(struct hwb *h, char **service, char **grants_json);
 
-/* --- GPIO (section owned by the GPIO area) --- */
+/* --- GPIO ---
+ * chip: "gpiochip0", "0" or the chip's label; line: offset. Lines named by
+ * their name ("GPIO17") go through hwb_gpio_set_many() or the HTTP API. */
+
+/* Logical value (0/1) of a line, or a negative errno. */
+HWB_API int hwb_gpio_get(struct hwb *h, const char *chip, unsigned line);
+/* Drives a line as an output (takes its lease; it outlives the connection
+ * unless HWB_GPIO_LEASE_CONNECTION is given to hwb_gpio_config). 0 or -errno;
+ * -EBUSY when another service holds it (hwb_error_message() names it). */
+HWB_API int hwb_gpio_set(struct hwb *h, const char *chip, unsigned line, int value);
+/* Several lines of one chip in one request: lines[i] (offsets or names) get
+ * values[i]. All are checked before any is driven. */
+HWB_API int hwb_gpio_set_many(struct hwb *h, const char *chip, const char *const *lines,
+                              const int *values, size_t n);
+/* Gives the line back (its lease ends). */
+HWB_API int hwb_gpio_release(struct hwb *h, const char *chip, unsigned line);
+
+enum hwb_gpio_direction { HWB_GPIO_INPUT, HWB_GPIO_OUTPUT };
+enum hwb_gpio_bias {
+	HWB_GPIO_BIAS_AS_IS,
+	HWB_GPIO_BIAS_DISABLED,
+	HWB_GPIO_BIAS_PULL_UP,
+	HWB_GPIO_BIAS_PULL_DOWN
+};
+enum hwb_gpio_drive { HWB_GPIO_PUSH_PULL, HWB_GPIO_OPEN_DRAIN, HWB_GPIO_OPEN_SOURCE };
+#define HWB_GPIO_LEASE_CONNECTION 1u /* flags: the lease ends with this connection */
+
+struct hwb_gpio_config {
+	enum hwb_gpio_direction direction;
+	enum hwb_gpio_bias bias;
+	enum hwb_gpio_drive drive; /* outputs only */
+	int active_low;
+	int value; /* outputs: initial value */
+	unsigned flags;
+};
+/* Configures a line (takes its lease). -EINVAL for a configuration the chip
+ * cannot do (e.g. open-drain), with the reason in hwb_error_message(). */
+HWB_API int hwb_gpio_config(struct hwb *h, const char *chip, unsigned line,
+                            const struct hwb_gpio_config *cfg);
+
+/* Edge events, to fit the caller's own event loop: poll hwb_gpio_watch_fd()
+ * for POLLIN, then call hwb_gpio_watch_next() until it returns -EAGAIN. */
+enum hwb_gpio_edge { HWB_GPIO_EDGE_RISING = 1, HWB_GPIO_EDGE_FALLING = 2, HWB_GPIO_EDGE_BOTH = 3 };
+struct hwb_gpio_event {
+	unsigned line;
+	enum hwb_gpio_edge edge; /* RISING or FALLING */
+	uint64_t timestamp_ns;   /* kernel timestamp, CLOCK_MONOTONIC */
+	uint64_t seq;            /* per watcher, from 1 */
+	uint64_t dropped;        /* >0: a marker: this many events were lost before this point */
+};
+struct hwb_gpio_watch;
+/* Opens a watch on its own connection. Caller frees with hwb_gpio_watch_close(). */
+HWB_API struct hwb_gpio_watch *hwb_gpio_watch(struct hwb *h, const char *chip, unsigned line,
+                                              enum hwb_gpio_edge edge);
+HWB_API int hwb_gpio_watch_fd(const struct hwb_gpio_watch *w);
+/* 0 and *ev filled; -EAGAIN when nothing is pending (nonblock); -ENODATA at
+ * the end of the stream; another -errno when the stream ended with an error
+ * (e.g. -ENODEV: the chip went away; -EACCES: revoked). block != 0 waits. */
+HWB_API int hwb_gpio_watch_next(struct hwb_gpio_watch *w, struct hwb_gpio_event *ev, int block);
+HWB_API void hwb_gpio_watch_close(struct hwb_gpio_watch *w);
 
 /* --- I2C (section owned by the I2C area) --- */
 

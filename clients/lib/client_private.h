@@ -15,12 +15,12 @@
  * the handle's error from the JSON error body and returns the mapped -errno.
  * Path components must already be escaped by the caller (hwb_path()). */
 int hwb_call_json(struct hwb *h, const char *method, const char *path, const json_t *body,
-		  json_t **reply);
+                  json_t **reply);
 
 /* Same with a raw body (content_type may be NULL) and a raw reply (*reply
  * malloc'd, NUL-terminated for convenience, *reply_len bytes of data). */
 int hwb_call_raw(struct hwb *h, const char *method, const char *path, const char *content_type,
-		 const void *body, size_t len, void **reply, size_t *reply_len);
+                 const void *body, size_t len, void **reply, size_t *reply_len);
 
 /* Builds "/v1/..." from printf-style parts, percent-escaping %s arguments
  * that are not safe path characters. Returns 0 or -ENAMETOOLONG. */
@@ -28,7 +28,7 @@ int hwb_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(
 
 /* Sets the handle's error (code, message, hint may be NULL) and returns err. */
 int hwb_set_error(struct hwb *h, int err, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 /* Streaming GET on a new, dedicated connection to the same socket: sends the
  * request, reads the response head; on a non-2xx reply sets h's error and
@@ -46,8 +46,8 @@ ssize_t hwb_stream_read(struct hwb_stream *s, void *buf, size_t len, bool nonblo
 ssize_t hwb_stream_read_line(struct hwb_stream *s, const char **line, bool nonblock);
 void hwb_stream_close(struct hwb_stream *s);
 
-/* HTTP Upgrade on a new connection: on 101 returns the raw socket fd (caller
- * closes; any bytes already read past the head are pushed back through a
- * pipe-free design: they are returned in *early/*early_len, caller frees). */
+/* HTTP Upgrade on a new connection: on 101 returns the raw socket fd, which
+ * the caller closes. Bytes the broker sent right after its reply head were
+ * already read: they are returned in early (early_len bytes, caller frees). */
 int hwb_upgrade(struct hwb *h, const char *path, const char *protocol, void **early,
-		size_t *early_len);
+                size_t *early_len);

@@ -1,0 +1,41 @@
+/* hwbroker whoami: the service this socket belongs to. */
+#include <jansson.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "hwbroker.h"
+
+static const char whoami_usage[] =
+        "Usage: hwbroker whoami\n\n"
+        "Prints the name of the service this socket belongs to; with --json the\n"
+        "service, its grants and the peer credentials the broker sees.\n";
+
+static int whoami_run(struct cli *cli, int argc, char **argv)
+{
+	json_t *reply = NULL;
+	struct hwb *h;
+	int r;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(whoami_usage, stdout);
+		return CLI_OK;
+	}
+	if (argc != 1)
+		return cli_usage(whoami_usage);
+	h = cli_connect(cli);
+	if (!h)
+		return CLI_FAIL;
+	r = cli_call(cli, h, "GET", "/v1/whoami", NULL, &reply);
+	if (r == CLI_OK) {
+		if (cli->json)
+			cli_print_json(reply);
+		else
+			printf("%s\n", json_string_value(json_object_get(reply, "service")) ?: "");
+	}
+	json_decref(reply);
+	hwb_close(h);
+	return r;
+}
+
+const struct cli_command cli_cmd_whoami = {"whoami", "the service this socket belongs to",
+                                           whoami_run};

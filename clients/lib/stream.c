@@ -1,0 +1,218 @@
+/* Streaming replies (GPIO events, UART bytes) and HTTP Upgrade, each on its
+ * own connection so the handle's keep-alive connection stays free. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "client_private.h"
+#include "http.h"
+
+#define STREAM_BUF      16384
+#define STREAM_MAX_LINE 65536
+
+int hwb_socket_connect(const char *path);
+const char *hwb_socket_path(const struct hwb *h);
+int hwb_error_from_reply(struct hwb *h, int status, const char *body, size_t len);
+
+struct hwb_stream {
+	int fd;
+	bool chunked, eof;
+	struct http_dechunk dc;
+	char raw[STREAM_BUF]; /* bytes received, not yet decoded */
+	size_t raw_off, raw_len;
+	char *line; /* decoded bytes waiting for a newline */
+	size_t line_len, line_cap;
+	size_t line_consumed;
+};
+
+/* Reads the whole error reply on fd and sets h's error from it. */
+static int stream_fail(struct hwb *h, int fd, const struct http_head *hd, char *rest,
+                       size_t rest_len)
+{
+	char buf[4096];
+	size_t len = rest_len < sizeof(buf) - 1 ? rest_len : sizeof(buf) - 1;
+	ssize_t n;
+
+	memcpy(buf, rest ? rest : "", len);
+	while (hd->content_length > (long long)len && len < sizeof(buf) - 1 &&
+	       (n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	return hwb_error_from_reply(h, hd->status, buf, len);
+}
+
+struct hwb_stream *hwb_stream_open(struct hwb *h, const char *path, int *err)
+{
+	struct hwb_stream *s;
+	struct http_head hd;
+	char *rest = NULL;
+	size_t rest_len = 0;
+	int fd = hwb_socket_connect(hwb_socket_path(h)), r;
+
+	if (fd < 0) {
+		*err = hwb_set_error(h, fd, "transport", "cannot connect: %s", strerror(-fd));
+		return NULL;
+	}
+	r = http_send_request(fd, "GET", path, NULL, NULL, 0, NULL);
+	if (r == 0)
+		r = http_read_head(fd, &hd, &rest, &rest_len);
+	if (r < 0) {
+		*err = hwb_set_error(h, r, "transport", "GET %s: %s", path, strerror(-r));
+		goto close_fd;
+	}
+	if (hd.status < 200 || hd.status >= 300) {
+		*err = stream_fail(h, fd, &hd, rest, rest_len);
+		goto close_fd;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s || rest_len > sizeof(s->raw)) {
+		free(s);
+		*err = -ENOMEM;
+		goto close_fd;
+	}
+	s->fd = fd;
+	s->chunked = hd.chunked;
+	memcpy(s->raw, rest ? rest : "", rest_len);
+	s->raw_len = rest_len;
+	free(rest);
+	return s;
+close_fd:
+	free(rest);
+	close(fd);
+	return NULL;
+}
+
+int hwb_stream_fd(const struct hwb_stream *s)
+{
+	return s->fd;
+}
+
+/* Decodes buffered raw bytes into out. */
+static size_t stream_decode(struct hwb_stream *s, char *out, size_t cap)
+{
+	size_t used, n;
+
+	if (!s->chunked) {
+		n = s->raw_len - s->raw_off < cap ? s->raw_len - s->raw_off : cap;
+		memcpy(out, s->raw + s->raw_off, n);
+		s->raw_off += n;
+		return n;
+	}
+	ssize_t d =
+	        http_dechunk(&s->dc, s->raw + s->raw_off, s->raw_len - s->raw_off, out, cap, &used);
+	s->raw_off += used;
+	if (d < 0 || s->dc.state == 4)
+		s->eof = true;
+	return d < 0 ? 0 : (size_t)d;
+}
+
+static int stream_fill(struct hwb_stream *s, bool nonblock)
+{
+	ssize_t n;
+
+	if (s->raw_off == s->raw_len)
+		s->raw_off = s->raw_len = 0;
+	do
+		n = recv(s->fd, s->raw + s->raw_len, sizeof(s->raw) - s->raw_len,
+		         nonblock ? MSG_DONTWAIT : 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (n == 0) {
+		s->eof = true;
+		return 0;
+	}
+	s->raw_len += (size_t)n;
+	return 1;
+}
+
+ssize_t hwb_stream_read(struct hwb_stream *s, void *buf, size_t len, bool nonblock)
+{
+	for (;;) {
+		size_t n = stream_decode(s, buf, len);
+		if (n)
+			return (ssize_t)n;
+		if (s->eof)
+			return 0;
+		int r = stream_fill(s, nonblock);
+		if (r < 0)
+			return r;
+	}
+}
+
+ssize_t hwb_stream_read_line(struct hwb_stream *s, const char **line, bool nonblock)
+{
+	/* Drop the line handed out last time. */
+	if (s->line_consumed) {
+		memmove(s->line, s->line + s->line_consumed, s->line_len - s->line_consumed);
+		s->line_len -= s->line_consumed;
+		s->line_consumed = 0;
+	}
+	for (;;) {
+		char *nl = s->line ? memchr(s->line, '\n', s->line_len) : NULL;
+		if (nl) {
+			*nl = '\0';
+			s->line_consumed = (size_t)(nl - s->line) + 1;
+			*line = s->line;
+			return (ssize_t)(nl - s->line);
+		}
+		if (s->line_len + 4096 > s->line_cap) {
+			if (s->line_cap >= STREAM_MAX_LINE)
+				return -E2BIG;
+			char *nb = realloc(s->line, s->line_cap + 8192);
+			if (!nb)
+				return -ENOMEM;
+			s->line = nb;
+			s->line_cap += 8192;
+		}
+		ssize_t n = hwb_stream_read(s, s->line + s->line_len, s->line_cap - s->line_len,
+		                            nonblock);
+		if (n <= 0)
+			return n;
+		s->line_len += (size_t)n;
+	}
+}
+
+void hwb_stream_close(struct hwb_stream *s)
+{
+	if (!s)
+		return;
+	close(s->fd);
+	free(s->line);
+	free(s);
+}
+
+int hwb_upgrade(struct hwb *h, const char *path, const char *protocol, void **early,
+                size_t *early_len)
+{
+	char extra[160];
+	struct http_head hd;
+	char *rest = NULL;
+	size_t rest_len = 0;
+	int fd = hwb_socket_connect(hwb_socket_path(h)), r;
+
+	*early = NULL;
+	*early_len = 0;
+	if (fd < 0)
+		return hwb_set_error(h, fd, "transport", "cannot connect: %s", strerror(-fd));
+	snprintf(extra, sizeof(extra), "Connection: Upgrade\r\nUpgrade: %s\r\n", protocol);
+	r = http_send_request(fd, "GET", path, NULL, NULL, 0, extra);
+	if (r == 0)
+		r = http_read_head(fd, &hd, &rest, &rest_len);
+	if (r < 0) {
+		close(fd);
+		return hwb_set_error(h, r, "transport", "GET %s: %s", path, strerror(-r));
+	}
+	if (hd.status != 101) {
+		r = stream_fail(h, fd, &hd, rest, rest_len);
+		free(rest);
+		close(fd);
+		return r < 0 ? r : -EPROTO;
+	}
+	*early = rest;
+	*early_len = rest_len;
+	return fd;
+}

@@ -1,0 +1,243 @@
+/* The one decision function, and the words for grants and missing grants. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy_private.h"
+
+const char *policy_kind_name(enum policy_kind kind)
+{
+	static const char *const names[] = {"gpio", "i2c", "uart", "host", "unit"};
+	return names[kind];
+}
+
+static bool decide_in_ranges(const struct policy_grant *g, unsigned v)
+{
+	for (size_t i = 0; i < g->n_ranges; i++)
+		if (v >= g->ranges[i].lo && v <= g->ranges[i].hi)
+			return true;
+	return false;
+}
+
+static bool decide_gpio(const struct policy_grant *g, const struct policy_request *r)
+{
+	if (strcmp(g->chip, "*") && strcmp(g->chip, r->chip ? r->chip : "") &&
+	    !(r->chip_label && !strcmp(g->chip, r->chip_label)))
+		return false;
+	if (g->all || decide_in_ranges(g, r->line))
+		return true;
+	for (size_t i = 0; r->line_name && i < g->n_names; i++)
+		if (!strcmp(g->names[i], r->line_name))
+			return true;
+	return false;
+}
+
+static bool decide_i2c(const struct policy_grant *g, const struct policy_request *r)
+{
+	if (!g->any_bus && g->bus != r->bus)
+		return false;
+	if (g->literal)
+		return decide_in_ranges(g, r->addr);
+	return g->all && r->addr >= POLICY_I2C_FIRST && r->addr <= POLICY_I2C_LAST;
+}
+
+/* Grants may name /dev/serial/by-id/... links: compare on the tty they resolve to. */
+static bool decide_uart(const struct policy_grant *g, const struct policy_request *r)
+{
+	char resolved[PATH_MAX];
+	const char *base;
+
+	if (!strcmp(g->port, "*"))
+		return true;
+	if (!r->port)
+		return false;
+	if (g->port[0] != '/')
+		return !strcmp(g->port, r->port);
+	if (!realpath(g->port, resolved))
+		return false;
+	base = strrchr(resolved, '/');
+	return base && !strcmp(base + 1, r->port);
+}
+
+static bool decide_matches(const struct policy_grant *g, const struct policy_request *r)
+{
+	if (g->kind != r->kind)
+		return false;
+	switch (r->kind) {
+	case POLICY_GPIO:
+		return decide_gpio(g, r);
+	case POLICY_I2C:
+		return decide_i2c(g, r);
+	case POLICY_UART:
+		return decide_uart(g, r);
+	case POLICY_HOST:
+		return !strcmp(g->action, "*") || (r->action && !strcmp(g->action, r->action));
+	case POLICY_UNIT:
+		return !strcmp(g->unit, "*") || (r->unit && !strcmp(g->unit, r->unit));
+	}
+	return false;
+}
+
+static const char *decide_access(unsigned access)
+{
+	return (access & POLICY_WRITE) ? "rw" : "ro";
+}
+
+static void decide_describe_request(const struct policy_request *r, char *buf, size_t len)
+{
+	switch (r->kind) {
+	case POLICY_GPIO:
+		if (r->line_name && *r->line_name)
+			snprintf(buf, len, "gpio %s line %u (%s) %s", r->chip ? r->chip : "?",
+			         r->line, r->line_name, decide_access(r->access));
+		else
+			snprintf(buf, len, "gpio %s line %u %s", r->chip ? r->chip : "?", r->line,
+			         decide_access(r->access));
+		break;
+	case POLICY_I2C:
+		snprintf(buf, len, "i2c bus %u address 0x%02x %s", r->bus, r->addr,
+		         decide_access(r->access));
+		break;
+	case POLICY_UART:
+		snprintf(buf, len, "uart %s %s", r->port ? r->port : "?", decide_access(r->access));
+		break;
+	case POLICY_HOST:
+		snprintf(buf, len, "host %s", r->action ? r->action : "?");
+		break;
+	case POLICY_UNIT:
+		snprintf(buf, len, "unit %s", r->unit ? r->unit : "?");
+		break;
+	}
+}
+
+static void decide_hint(const struct policy_request *r, bool read_only_match, char *buf, size_t len)
+{
+	const char *chip = r->chip ? r->chip : "gpiochip0";
+
+	if (read_only_match) {
+		snprintf(buf, len,
+		         "the grant is read-only: its devices: entry has permissions without 'w' "
+		         "(use :rw or :rwm)");
+		return;
+	}
+	switch (r->kind) {
+	case POLICY_GPIO:
+		snprintf(buf, len,
+		         "add devices: /dev/%s, or widen label io.hwbroker.gpio: \"%s=%u\" if the "
+		         "service has one",
+		         chip, chip, r->line);
+		break;
+	case POLICY_I2C:
+		if (r->addr < POLICY_I2C_FIRST || r->addr > POLICY_I2C_LAST)
+			snprintf(buf, len,
+			         "reserved I2C addresses need an explicit label io.hwbroker.i2c: "
+			         "\"%u=0x%02x\"",
+			         r->bus, r->addr);
+		else
+			snprintf(buf, len,
+			         "add devices: /dev/i2c-%u, or widen label io.hwbroker.i2c: "
+			         "\"%u=0x%02x\" if the service has one",
+			         r->bus, r->bus, r->addr);
+		break;
+	case POLICY_UART:
+		snprintf(buf, len, "add devices: /dev/%s or label io.hwbroker.uart: \"%s\"",
+		         r->port ? r->port : "ttyX", r->port ? r->port : "ttyX");
+		break;
+	case POLICY_HOST:
+		if (r->action && (!strcmp(r->action, "reboot") || !strcmp(r->action, "poweroff")))
+			snprintf(buf, len,
+			         "add cap_add: SYS_BOOT, label io.balena.features.supervisor-api: "
+			         "\"1\" or label io.hwbroker.host: \"%s\"",
+			         r->action);
+		else
+			snprintf(buf, len,
+			         "add label io.hwbroker.host: \"%s\" (or io.balena.features.dbus: "
+			         "\"1\", which grants more)",
+			         r->action ? r->action : "?");
+		break;
+	case POLICY_UNIT:
+		snprintf(buf, len, "add label io.hwbroker.units: \"%s\"", r->unit ? r->unit : "?");
+		break;
+	}
+}
+
+bool policy_allows(const struct policy *p, const struct policy_request *r,
+                   struct policy_decision *d)
+{
+	bool read_only_match = false;
+	unsigned want = r->access ? r->access : POLICY_READ;
+
+	memset(d, 0, sizeof(*d));
+	for (size_t i = 0; p && i < p->n; i++) {
+		const struct policy_grant *g = &p->grants[i];
+		if (!decide_matches(g, r))
+			continue;
+		if ((g->access & want) != want) {
+			read_only_match = true;
+			continue;
+		}
+		d->allowed = true;
+		policy_describe_grant(g, d->grant, sizeof(d->grant));
+		snprintf(d->provenance, sizeof(d->provenance), "%s", g->provenance);
+		return true;
+	}
+	decide_describe_request(r, d->grant, sizeof(d->grant));
+	decide_hint(r, read_only_match, d->hint, sizeof(d->hint));
+	return false;
+}
+
+static void describe_ranges(const struct policy_grant *g, char *buf, size_t len, bool hex)
+{
+	size_t used = strlen(buf);
+
+	for (size_t i = 0; i < g->n_ranges && used + 16 < len; i++) {
+		const struct policy_range *r = &g->ranges[i];
+		const char *sep = i ? "," : "";
+		if (r->lo == r->hi)
+			used += (size_t)snprintf(buf + used, len - used, hex ? "%s0x%02x" : "%s%u",
+			                         sep, r->lo);
+		else
+			used += (size_t)snprintf(buf + used, len - used,
+			                         hex ? "%s0x%02x-0x%02x" : "%s%u-%u", sep, r->lo,
+			                         r->hi);
+	}
+	for (size_t i = 0; i < g->n_names && used + 8 < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+		                         (i || g->n_ranges) ? "," : "", g->names[i]);
+}
+
+void policy_describe_grant(const struct policy_grant *g, char *buf, size_t len)
+{
+	switch (g->kind) {
+	case POLICY_GPIO:
+		if (!strcmp(g->chip, "*"))
+			snprintf(buf, len, "all chips, all lines");
+		else if (g->all)
+			snprintf(buf, len, "%s all lines", g->chip);
+		else {
+			snprintf(buf, len, "%s lines ", g->chip);
+			describe_ranges(g, buf, len, false);
+		}
+		break;
+	case POLICY_I2C:
+		if (g->any_bus)
+			snprintf(buf, len, "all buses, addresses 0x03-0x77");
+		else if (g->all)
+			snprintf(buf, len, "bus %u addresses 0x03-0x77", g->bus);
+		else {
+			snprintf(buf, len, "bus %u addresses ", g->bus);
+			describe_ranges(g, buf, len, true);
+		}
+		break;
+	case POLICY_UART:
+		snprintf(buf, len, "%s", !strcmp(g->port, "*") ? "all ports" : g->port);
+		break;
+	case POLICY_HOST:
+		snprintf(buf, len, "%s", !strcmp(g->action, "*") ? "all host actions" : g->action);
+		break;
+	case POLICY_UNIT:
+		snprintf(buf, len, "%s", !strcmp(g->unit, "*") ? "all units" : g->unit);
+		break;
+	}
+}
