@@ -37,7 +37,7 @@ static void main_notify(const char *msg)
 	if (fd < 0)
 		return;
 	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&addr, len) < 0)
-		log_warn("main", "sd_notify: %s", strerror(errno));
+		log_debug("main", "sd_notify: %s", strerror(errno));
 	close(fd);
 }
 

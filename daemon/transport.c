@@ -376,15 +376,15 @@ struct transport *transport_new(struct broker *b)
 	t->next_conn_id = 1;
 	t->next_req_id = 1;
 	t->mhd = MHD_start_daemon(
-	        MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-	                MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
-	        0, NULL, NULL, transport_access_handler, t, MHD_OPTION_NOTIFY_CONNECTION,
-	        transport_notify_connection, t, MHD_OPTION_NOTIFY_COMPLETED,
-	        transport_request_completed, t, MHD_OPTION_CONNECTION_TIMEOUT,
-	        (unsigned)b->cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-	        (unsigned)b->cfg->max_conns + 8, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	        (size_t)TRANSPORT_CONN_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, transport_mhd_log, t,
-	        MHD_OPTION_UNESCAPE_CALLBACK, transport_unescape, t, MHD_OPTION_END);
+		MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+			MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, transport_access_handler, t, MHD_OPTION_EXTERNAL_LOGGER,
+		transport_mhd_log, t, MHD_OPTION_NOTIFY_CONNECTION, transport_notify_connection, t,
+		MHD_OPTION_NOTIFY_COMPLETED, transport_request_completed, t,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)b->cfg->idle_timeout_s,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)b->cfg->max_conns + 8,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TRANSPORT_CONN_MEMORY,
+		MHD_OPTION_UNESCAPE_CALLBACK, transport_unescape, t, MHD_OPTION_END);
 	if (!t->mhd) {
 		log_error("transport", "libmicrohttpd failed to start");
 		goto free_transport;

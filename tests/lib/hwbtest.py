@@ -105,7 +105,18 @@ class Client:
         """Starts a streaming GET; returns the HTTPResponse to read lines from."""
         self.conn.timeout = timeout
         self.conn.request("GET", url)
+        self.stream_sock = self.conn.sock
         return self.conn.getresponse()
+
+    def abort(self):
+        """Drops the connection at once, even while another thread reads a stream."""
+        sock = getattr(self, "stream_sock", None) or self.conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.conn.close()
 
     def close(self):
         self.conn.close()
