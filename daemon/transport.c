@@ -176,6 +176,10 @@ static bool transport_header_ok(const char *line, size_t len, bool *has_host)
 		v++;
 	if (nlen == 4 && !strncasecmp(line, "host", 4))
 		*has_host = true;
+	/* Bodies are small and bounded: we take them with a Content-Length only
+	 * (libmicrohttpd would answer a broken chunked upload in HTML). */
+	if (nlen == 17 && !strncasecmp(line, "transfer-encoding", 17))
+		return false;
 	if (nlen == 14 && !strncasecmp(line, "content-length", 14)) {
 		if (v == e)
 			return false;
@@ -236,7 +240,8 @@ static void transport_on_first_bytes(void *data, int fd, uint32_t events)
 	if (!transport_head_ok(buf, (size_t)n)) {
 		log_info(c->log_ctx, "malformed HTTP request refused");
 		c->t->stats.errors_4xx++;
-		transport_refuse(fd, 400, "bad_request", "malformed HTTP request");
+		transport_refuse(fd, 400, "bad_request",
+		                 "malformed HTTP request (request bodies need a Content-Length)");
 		conn_release(c);
 		return;
 	}
@@ -376,15 +381,15 @@ struct transport *transport_new(struct broker *b)
 	t->next_conn_id = 1;
 	t->next_req_id = 1;
 	t->mhd = MHD_start_daemon(
-		MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-			MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
-		0, NULL, NULL, transport_access_handler, t, MHD_OPTION_EXTERNAL_LOGGER,
-		transport_mhd_log, t, MHD_OPTION_NOTIFY_CONNECTION, transport_notify_connection, t,
-		MHD_OPTION_NOTIFY_COMPLETED, transport_request_completed, t,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)b->cfg->idle_timeout_s,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)b->cfg->max_conns + 8,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TRANSPORT_CONN_MEMORY,
-		MHD_OPTION_UNESCAPE_CALLBACK, transport_unescape, t, MHD_OPTION_END);
+	        MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	                MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
+	        0, NULL, NULL, transport_access_handler, t, MHD_OPTION_EXTERNAL_LOGGER,
+	        transport_mhd_log, t, MHD_OPTION_NOTIFY_CONNECTION, transport_notify_connection, t,
+	        MHD_OPTION_NOTIFY_COMPLETED, transport_request_completed, t,
+	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)b->cfg->idle_timeout_s,
+	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)b->cfg->max_conns + 8,
+	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TRANSPORT_CONN_MEMORY,
+	        MHD_OPTION_UNESCAPE_CALLBACK, transport_unescape, t, MHD_OPTION_END);
 	if (!t->mhd) {
 		log_error("transport", "libmicrohttpd failed to start");
 		goto free_transport;

@@ -179,6 +179,8 @@ int main(int argc, char **argv)
 				cli.json = true;
 			else if (!strcmp(argv[k], "--admin"))
 				cli.admin = true;
+			else if (!strcmp(argv[k], "--socket") && k + 1 < argc)
+				cli.socket = argv[++k];
 			else
 				argv[i + n++] = argv[k];
 		}

@@ -116,7 +116,42 @@ HWB_API int hwb_gpio_watch_fd(const struct hwb_gpio_watch *w);
 HWB_API int hwb_gpio_watch_next(struct hwb_gpio_watch *w, struct hwb_gpio_event *ev, int block);
 HWB_API void hwb_gpio_watch_close(struct hwb_gpio_watch *w);
 
-/* --- I2C (section owned by the I2C area) --- */
+/* --- I2C ---
+ * Named like libi2c's i2c_smbus_* calls, with (h, bus, addr) in place of the
+ * file descriptor, so porting a sensor driver is a rename. Values and counts
+ * are returned as non-negative ints; failures as negative errnos: -EACCES
+ * refused by policy, -EREMOTEIO the device did not answer (NACK), -ENODEV
+ * bus gone, -ETIMEDOUT no answer in time, -EINVAL the adapter cannot do it. */
+
+struct hwb_i2c_msg {
+	uint8_t *buf; /* write: bytes to send; read: filled with len bytes */
+	uint16_t len;
+	int read; /* non-zero: a read message */
+};
+/* All messages in one combined transaction (repeated starts). 0 or -errno. */
+HWB_API int hwb_i2c_transfer(struct hwb *h, unsigned bus, unsigned addr, struct hwb_i2c_msg *msgs,
+                             size_t n);
+
+HWB_API int hwb_smbus_write_quick(struct hwb *h, unsigned bus, unsigned addr, uint8_t value);
+HWB_API int hwb_smbus_read_byte(struct hwb *h, unsigned bus, unsigned addr);
+HWB_API int hwb_smbus_write_byte(struct hwb *h, unsigned bus, unsigned addr, uint8_t value);
+HWB_API int hwb_smbus_read_byte_data(struct hwb *h, unsigned bus, unsigned addr, uint8_t command);
+HWB_API int hwb_smbus_write_byte_data(struct hwb *h, unsigned bus, unsigned addr, uint8_t command,
+                                      uint8_t value);
+HWB_API int hwb_smbus_read_word_data(struct hwb *h, unsigned bus, unsigned addr, uint8_t command);
+HWB_API int hwb_smbus_write_word_data(struct hwb *h, unsigned bus, unsigned addr, uint8_t command,
+                                      uint16_t value);
+HWB_API int hwb_smbus_process_call(struct hwb *h, unsigned bus, unsigned addr, uint8_t command,
+                                   uint16_t value);
+/* Block calls: values holds up to 32 bytes; reads return the count. */
+HWB_API int hwb_smbus_read_block_data(struct hwb *h, unsigned bus, unsigned addr, uint8_t command,
+                                      uint8_t *values);
+HWB_API int hwb_smbus_write_block_data(struct hwb *h, unsigned bus, unsigned addr, uint8_t command,
+                                       uint8_t length, const uint8_t *values);
+HWB_API int hwb_smbus_read_i2c_block_data(struct hwb *h, unsigned bus, unsigned addr,
+                                          uint8_t command, uint8_t length, uint8_t *values);
+HWB_API int hwb_smbus_write_i2c_block_data(struct hwb *h, unsigned bus, unsigned addr,
+                                           uint8_t command, uint8_t length, const uint8_t *values);
 
 /* --- UART (section owned by the UART area) --- */
 

@@ -193,7 +193,8 @@ static int http_append(struct http_reply *r, const char *data, size_t len)
 	if (!nb)
 		return -ENOMEM;
 	r->body = nb;
-	memcpy(r->body + r->body_len, data, len);
+	if (len)
+		memcpy(r->body + r->body_len, data, len);
 	r->body_len += len;
 	r->body[r->body_len] = '\0';
 	return 0;

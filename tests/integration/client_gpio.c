@@ -8,13 +8,12 @@
 
 #include "hwbroker.h"
 
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,     \
-				#cond);                                                      \
-			exit(1);                                                             \
-		}                                                                            \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+			exit(1);                                                                   \
+		}                                                                                  \
 	} while (0)
 
 static void sim_pull(struct hwb *admin, unsigned line, const char *level)
@@ -83,7 +82,8 @@ int main(int argc, char **argv)
 			CHECK(ev.line == 4);
 			CHECK(ev.seq == (uint64_t)seen);
 			CHECK(ev.timestamp_ns > 0);
-			CHECK(ev.edge == (seen == 1 ? HWB_GPIO_EDGE_RISING : HWB_GPIO_EDGE_FALLING));
+			CHECK(ev.edge ==
+			      (seen == 1 ? HWB_GPIO_EDGE_RISING : HWB_GPIO_EDGE_FALLING));
 		}
 		CHECK(r == -EAGAIN);
 	}
