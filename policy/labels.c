@@ -362,3 +362,8 @@ bool labels_truthy(const char *value)
 	return !strcasecmp(value, "1") || !strcasecmp(value, "true") || !strcasecmp(value, "yes") ||
 	       !strcasecmp(value, "on");
 }
+
+bool policy_valid_unit_name(const char *name)
+{
+	return name && labels_valid_unit(name);
+}

@@ -69,3 +69,6 @@ int compose_load_yaml(const char *path, json_t **out, char *err, size_t errlen);
 
 /* Service names: [a-z0-9][a-z0-9_.-]{0,62}. */
 bool policy_valid_service_name(const char *name);
+
+/* systemd unit names with their type: my-agent.service, backup@1.timer. */
+bool policy_valid_unit_name(const char *name);

@@ -155,7 +155,24 @@ HWB_API int hwb_smbus_write_i2c_block_data(struct hwb *h, unsigned bus, unsigned
 
 /* --- UART (section owned by the UART area) --- */
 
-/* --- host actions (section owned by the host area) --- */
+/* --- host actions ---
+ * Reboot and poweroff return once the broker accepted them (202); the action
+ * follows. -EBUSY: one is already under way; -EAGAIN: rate limited. */
+HWB_API int hwb_host_reboot(struct hwb *h, const char *reason /* may be NULL */);
+HWB_API int hwb_host_poweroff(struct hwb *h, const char *reason);
+/* *hostname: caller frees with free(). */
+HWB_API int hwb_host_get_hostname(struct hwb *h, char **hostname);
+/* -EINVAL (with the reason in hwb_error_message()) for a name that is not RFC 1123. */
+HWB_API int hwb_host_set_hostname(struct hwb *h, const char *hostname);
+struct hwb_host_time {
+	char timezone[64];
+	int ntp; /* NTP enabled */
+	int ntp_synchronized;
+	uint64_t time_usec; /* CLOCK_REALTIME, microseconds */
+};
+HWB_API int hwb_host_time(struct hwb *h, struct hwb_host_time *out);
+/* Restarts a unit the policy names (io.hwbroker.units). */
+HWB_API int hwb_host_restart_unit(struct hwb *h, const char *unit);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,103 @@
+"""The hwbroker CLI as a shell script uses it: plain output, --json, exit codes, --help."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+from hwbtest import HWBROKER_CLI, DaemonTestCase, SOURCE_DIR
+
+COMPOSE = os.path.join(SOURCE_DIR, "tests", "cli", "fixtures", "release.yml")
+
+
+class CliTest(DaemonTestCase):
+    def setUp(self):
+        super().setUp()
+        self.daemon.register("sensor", {"devices": ["/dev/gpiochip0"],
+                                        "labels": {"io.hwbroker.host": "hostname,time,reboot",
+                                                   "io.hwbroker.units": "my-agent.service"}})
+
+    def cli(self, *args, **kw):
+        kw.setdefault("service", "sensor")
+        return self.daemon.cli(*args, **kw)
+
+    def test_whoami_plain_and_json(self):
+        r = self.cli("whoami")
+        self.assertEqual((r.returncode, r.stdout), (0, b"sensor\n"))
+        j = json.loads(self.cli("--json", "whoami").stdout)
+        self.assertEqual(j["service"], "sensor")
+        env = dict(os.environ, HWBROKER_SOCKET=self.daemon.socket_path("sensor"))
+        r = subprocess.run([HWBROKER_CLI, "whoami"], env=env, capture_output=True)
+        self.assertEqual(r.stdout, b"sensor\n")
+
+    def test_exit_codes(self):
+        self.assertEqual(self.cli("gpio", "set", "gpiochip1", "0=1").returncode, 3)
+        self.daemon.register("other", {"devices": ["/dev/gpiochip0"]})
+        self.assertEqual(self.cli("gpio", "set", "gpiochip0", "5=1", service="other").returncode, 0)
+        self.assertEqual(self.cli("gpio", "set", "gpiochip0", "5=0").returncode, 4)
+        self.assertEqual(self.cli("gpio", "get", "gpiochip9", "1").returncode, 1)
+        self.assertEqual(self.cli("gpio", "frobnicate").returncode, 2)
+        self.assertEqual(self.cli("nosuchcommand").returncode, 2)
+        self.assertEqual(self.cli("--nosuchoption", "whoami").returncode, 2)
+        r = subprocess.run([HWBROKER_CLI, "--socket", "/nonexistent", "whoami"], capture_output=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"cannot connect", r.stderr)
+
+    def test_help_everywhere(self):
+        r = subprocess.run([HWBROKER_CLI, "--help"], capture_output=True)
+        self.assertEqual(r.returncode, 0)
+        for cmd in ["whoami", "gpio", "i2c", "uart", "host", "admin", "policy"]:
+            self.assertIn(cmd.encode(), r.stdout)
+            r2 = subprocess.run([HWBROKER_CLI, cmd, "--help"], capture_output=True)
+            self.assertEqual(r2.returncode, 0, cmd)
+            self.assertIn(b"Usage: hwbroker", r2.stdout, cmd)
+        self.assertEqual(subprocess.run([HWBROKER_CLI], capture_output=True).returncode, 2)
+
+    def test_host_commands_on_the_simulated_host(self):
+        self.assertEqual(self.cli("host", "hostname").stdout, b"hwbroker-sim\n")
+        self.assertEqual(self.cli("host", "hostname", "kiosk-7").returncode, 0)
+        self.assertEqual(self.cli("host", "hostname").stdout, b"kiosk-7\n")
+        r = self.cli("host", "hostname", "bad_name")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"invalid hostname", r.stderr)
+        self.assertIn(b"timezone UTC", self.cli("host", "time").stdout)
+        self.assertEqual(self.cli("host", "restart", "my-agent.service").returncode, 0)
+        self.assertEqual(self.cli("host", "restart", "sshd.service").returncode, 3)
+        self.assertEqual(self.cli("host", "reboot", "--reason", "test").returncode, 0)
+        self.assertEqual(self.cli("host", "reboot").returncode, 4)  # already under way
+        self.assertEqual(self.cli("host", "poweroff").returncode, 3)  # not granted
+        actions = self.daemon.admin().get("/v1/sim/host/actions").json["actions"]
+        self.assertEqual([a["action"] for a in actions],
+                         ["get_hostname", "set_hostname", "get_hostname", "get_time",
+                          "restart_unit", "reboot"])
+        audit = self.cli("admin", "audit", "--service", "sensor", admin=True, service=None)
+        self.assertEqual(audit.returncode, 0, audit.stderr)
+        self.assertIn(b"reboot allow", audit.stdout)
+        self.assertIn(b"policy deny", audit.stdout)
+
+    def test_admin_commands(self):
+        r = self.cli("admin", "services", service=None, admin=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith(b"sensor\t"))
+        r = self.cli("admin", "show", "sensor", service=None, admin=True)
+        self.assertIn(b"gpiochip0 all lines", r.stdout)
+        self.assertIn(b"devices: /dev/gpiochip0", r.stdout)
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump({"privileged": True}, f)
+            f.flush()
+            r = self.cli("admin", "register", "kiosk", f.name, service=None, admin=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"[BROAD]", self.cli("admin", "show", "kiosk", service=None, admin=True).stdout)
+        self.assertEqual(self.cli("admin", "remove", "kiosk", service=None, admin=True).returncode, 0)
+        self.assertEqual(self.cli("admin", "show", "kiosk", service=None, admin=True).returncode, 1)
+        r = self.cli("admin", "apply", COMPOSE, service=None, admin=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"env:    HWBROKER_SOCKET=/run/hwbroker/hwbroker.sock", r.stdout)
+        self.assertIn(b"removed sensor", r.stdout)
+        names = sorted(s["name"] for s in self.daemon.admin().get("/v1/services").json["services"])
+        self.assertEqual(names, ["gps", "kiosk", "sensor-svc"])
+        self.assertEqual(self.cli("admin", "health", service=None, admin=True).stdout, b"ok\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
