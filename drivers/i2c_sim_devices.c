@@ -46,9 +46,9 @@ uint32_t bme280_compensate_p(const struct bme280_calib *c, int32_t adc_p, int32_
 	int64_t var1 = ((int64_t)t_fine) - 128000, var2, p;
 
 	var2 = var1 * var1 * (int64_t)c->p6;
-	var2 = var2 + ((var1 * (int64_t)c->p5) << 17);
-	var2 = var2 + (((int64_t)c->p4) << 35);
-	var1 = ((var1 * var1 * (int64_t)c->p3) >> 8) + ((var1 * (int64_t)c->p2) << 12);
+	var2 = var2 + var1 * (int64_t)c->p5 * 131072; /* << 17, without UB on negatives */
+	var2 = var2 + (int64_t)c->p4 * 34359738368LL; /* << 35 */
+	var1 = ((var1 * var1 * (int64_t)c->p3) >> 8) + var1 * (int64_t)c->p2 * 4096;
 	var1 = (((((int64_t)1) << 47) + var1)) * ((int64_t)c->p1) >> 33;
 	if (var1 == 0)
 		return 0;
@@ -56,7 +56,7 @@ uint32_t bme280_compensate_p(const struct bme280_calib *c, int32_t adc_p, int32_
 	p = (((p << 31) - var2) * 3125) / var1;
 	var1 = (((int64_t)c->p9) * (p >> 13) * (p >> 13)) >> 25;
 	var2 = (((int64_t)c->p8) * p) >> 19;
-	p = ((p + var1 + var2) >> 8) + (((int64_t)c->p7) << 4);
+	p = ((p + var1 + var2) >> 8) + (int64_t)c->p7 * 16;
 	return (uint32_t)p; /* Pa in Q24.8 */
 }
 
@@ -65,7 +65,7 @@ uint32_t bme280_compensate_h(const struct bme280_calib *c, int32_t adc_h, int32_
 {
 	int64_t v = (int64_t)t_fine - 76800;
 
-	v = ((((((int64_t)adc_h << 14) - ((int64_t)c->h4 << 20) - ((int64_t)c->h5 * v)) + 16384) >>
+	v = ((((((int64_t)adc_h << 14) - ((int64_t)c->h4 * 1048576) - ((int64_t)c->h5 * v)) + 16384) >>
 	      15) *
 	     (((((((v * c->h6) >> 10) * (((v * c->h3) >> 11) + 32768)) >> 10) + 2097152) * c->h2 +
 	       8192) >>

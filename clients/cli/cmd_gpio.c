@@ -120,9 +120,10 @@ static int gpio_set(struct cli *cli, struct hwb *h, int argc, char **argv, bool 
 		const char *line = json_object_iter_key(json_object_iter(values));
 		if (gpio_path(path, sizeof(path), argv[2], line, tail) < 0)
 			goto usage;
-		body = json_dumps(json_pack("{s:O}", "value",
-		                            json_object_iter_value(json_object_iter(values))),
-		                  JSON_COMPACT);
+		json_t *b = json_pack("{s:O}", "value",
+				      json_object_iter_value(json_object_iter(values)));
+		body = json_dumps(b, JSON_COMPACT);
+		json_decref(b);
 	} else {
 		if (gpio_path(path, sizeof(path), argv[2], NULL, tail) < 0)
 			goto usage;
