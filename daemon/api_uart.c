@@ -1,6 +1,1050 @@
-/* PLACEHOLDER: the uart area replaces this file. */
+/* Serial ports for services: configuration, writes, reads with a timeout,
+ * raw streams and a raw attach (HTTP Upgrade). Received bytes go to one ring
+ * per port addressed by absolute position; every consumer (reads, streams,
+ * attach) has its own position in it, so nothing is copied per consumer and
+ * a slow one only loses what the ring no longer holds. docs/uart.md. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
 #include "broker.h"
+#include "config.h"
+#include "lease.h"
+#include "log.h"
+#include "loop.h"
+#include "policy.h"
+#include "registry.h"
+#include "uart.h"
+
+#define UART_TX_MAX    (256 * 1024)
+#define UART_READ_MAX  65536
+#define UART_PORTS_MAX 64
+#define UART_PROTOCOL  "hwbroker-uart"
+
+struct uart_port;
+
+struct uart_consumer {
+	struct uart_port *port;
+	uint64_t pos;     /* next absolute byte to deliver */
+	uint64_t dropped; /* bytes lost to ring overwrites */
+	char service[64];
+	uint64_t conn_id;
+};
+
+struct uart_stream {
+	struct uart_consumer c;
+	struct stream *stream;
+	char error[160];
+	bool ending;
+	struct uart_stream *next;
+};
+
+struct uart_read {
+	struct uart_port *port;
+	struct request *req;
+	size_t max;
+	struct loop_timer *timer;
+	struct uart_read *next;
+};
+
+struct uart_attach {
+	struct uart_consumer c;
+	struct upgrade *up;
+	int sock;
+	uint32_t sock_events;
+};
+
+struct uart_port {
+	struct uart_area *a;
+	char name[UART_NAME_MAX];
+	int fd;
+	uint32_t fd_events;
+	char *ring;
+	size_t cap;
+	uint64_t wpos;   /* bytes received in all */
+	uint64_t unread; /* position up to which someone consumed */
+	uint64_t dropped, dropped_reported;
+	char *tx;
+	size_t tx_len;
+	struct uart_stream *streams;
+	struct uart_read *reads;
+	struct uart_attach *attach;
+	struct uart_port *next;
+};
+
+struct uart_area {
+	struct broker *b;
+	const struct uart_ops *ops;
+	struct uart_backend *be;
+	struct lease_table *leases;
+	struct uart_port *ports;
+};
+
+static void uart_port_sync(struct uart_port *p);
+static void uart_port_fail(struct uart_port *p, const char *why);
+
+/* --- ring --- */
+
+static uint64_t uart_oldest(const struct uart_port *p)
+{
+	return p->wpos > p->cap ? p->wpos - p->cap : 0;
+}
+
+static void uart_ring_put(struct uart_port *p, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p->ring[(p->wpos + i) % p->cap] = buf[i];
+	p->wpos += n;
+	/* Unread bytes the ring no longer holds are lost: count them. */
+	if (p->unread < uart_oldest(p)) {
+		p->dropped += uart_oldest(p) - p->unread;
+		p->unread = uart_oldest(p);
+	}
+}
+
+/* Copies up to max bytes for a consumer at *pos; advances it. */
+static size_t uart_ring_take(struct uart_port *p, uint64_t *pos, uint64_t *dropped, char *out,
+                             size_t max)
+{
+	size_t n = 0;
+
+	if (*pos < uart_oldest(p)) {
+		*dropped += uart_oldest(p) - *pos;
+		*pos = uart_oldest(p);
+	}
+	while (*pos < p->wpos && n < max)
+		out[n++] = p->ring[(*pos)++ % p->cap];
+	if (*pos > p->unread)
+		p->unread = *pos;
+	return n;
+}
+
+/* --- ports --- */
+
+static struct uart_port *uart_find_port(struct uart_area *a, const char *name)
+{
+	for (struct uart_port *p = a->ports; p; p = p->next)
+		if (!strcmp(p->name, name))
+			return p;
+	return NULL;
+}
+
+static struct uart_port *uart_get_port(struct uart_area *a, const char *name)
+{
+	struct uart_port *p = uart_find_port(a, name);
+
+	if (p)
+		return p;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->a = a;
+	p->fd = -1;
+	p->cap = a->b->cfg->uart_buffer ? a->b->cfg->uart_buffer : 65536;
+	p->ring = malloc(p->cap);
+	p->tx = malloc(UART_TX_MAX);
+	if (!p->ring || !p->tx) {
+		free(p->ring);
+		free(p->tx);
+		free(p);
+		return NULL;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->next = a->ports;
+	a->ports = p;
+	return p;
+}
+
+static void uart_close_fd(struct uart_port *p)
+{
+	if (p->fd < 0)
+		return;
+	loop_del_fd(p->a->b->loop, p->fd);
+	ioctl(p->fd, TIOCNXCL); /* the next open (ours) must not find it exclusive */
+	close(p->fd);
+	p->fd = -1;
+	p->fd_events = 0;
+	p->tx_len = 0;
+}
+
+static void uart_deliver_reads(struct uart_port *p);
+static void uart_pump_attach(struct uart_port *p);
+
+static void uart_on_tty(void *data, int fd, uint32_t events)
+{
+	struct uart_port *p = data;
+	char buf[4096];
+	ssize_t n;
+
+	if ((events & EPOLLOUT) && p->tx_len) {
+		n = write(p->fd, p->tx, p->tx_len);
+		if (n > 0) {
+			memmove(p->tx, p->tx + n, p->tx_len - (size_t)n);
+			p->tx_len -= (size_t)n;
+		}
+	}
+	if (events & EPOLLIN) {
+		n = read(p->fd, buf, sizeof(buf));
+		if (n > 0) {
+			uart_ring_put(p, buf, (size_t)n);
+			for (struct uart_stream *s = p->streams; s; s = s->next)
+				stream_wake(s->stream);
+			uart_deliver_reads(p);
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			uart_port_fail(p, "the port went away");
+			return;
+		}
+	}
+	if ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN)) {
+		uart_port_fail(p, "the port went away");
+		return;
+	}
+	uart_pump_attach(p);
+	uart_port_sync(p);
+}
+
+/* What the tty fd should wake us for: reading, unless the attached client
+ * lags (its bytes are never dropped: flow control instead); writing while
+ * bytes wait. */
+static void uart_port_sync(struct uart_port *p)
+{
+	uint32_t ev = EPOLLIN;
+
+	if (p->fd < 0)
+		return;
+	if (p->attach && p->wpos - p->attach->c.pos > p->cap - 4096)
+		ev = 0;
+	if (p->tx_len)
+		ev |= EPOLLOUT;
+	if (ev == p->fd_events)
+		return;
+	if (loop_mod_fd(p->a->b->loop, p->fd, ev) == 0)
+		p->fd_events = ev;
+}
+
+static int uart_open_port(struct uart_port *p)
+{
+	int r;
+
+	if (p->fd >= 0)
+		return 0;
+	r = p->a->ops->port_open(p->a->be, p->name, &p->fd);
+	if (r < 0)
+		return r;
+	r = loop_add_fd(p->a->b->loop, p->fd, EPOLLIN, uart_on_tty, p);
+	if (r < 0) {
+		close(p->fd);
+		p->fd = -1;
+		return r;
+	}
+	p->fd_events = EPOLLIN;
+	/* Bytes that arrived while nothing had the port open are lost, as on a
+	 * real UART; a pty would otherwise hand over a stale backlog. */
+	tcflush(p->fd, TCIFLUSH);
+	p->unread = p->wpos;
+	log_info("uart", "%s opened", p->name);
+	return 0;
+}
+
+static int uart_queue_tx(struct uart_port *p, const void *data, size_t len)
+{
+	ssize_t n = 0;
+
+	if (p->tx_len + len > UART_TX_MAX)
+		return -EAGAIN;
+	if (!p->tx_len) {
+		n = write(p->fd, data, len);
+		if (n < 0 && errno != EAGAIN)
+			return -ENODEV;
+		if (n < 0)
+			n = 0;
+	}
+	memcpy(p->tx + p->tx_len, (const char *)data + n, len - (size_t)n);
+	p->tx_len += len - (size_t)n;
+	uart_port_sync(p);
+	return 0;
+}
+
+/* --- reads --- */
+
+static void uart_reply_read(struct uart_read *rd)
+{
+	struct uart_port *p = rd->port;
+	char *buf = malloc(rd->max);
+	uint64_t pos = p->unread, dropped = 0;
+	size_t n;
+	char hdr[32];
+
+	if (!buf) {
+		req_error(rd->req, -ENOMEM, NULL, "out of memory");
+		return;
+	}
+	n = uart_ring_take(p, &pos, &dropped, buf, rd->max);
+	if (p->dropped > p->dropped_reported) {
+		snprintf(hdr, sizeof(hdr), "%llu",
+		         (unsigned long long)(p->dropped - p->dropped_reported));
+		req_add_header(rd->req, "X-Hwbroker-Dropped", hdr);
+		p->dropped_reported = p->dropped;
+	}
+	req_reply_raw(rd->req, 200, "application/octet-stream", buf, n);
+	free(buf);
+}
+
+static void uart_unlink_read(struct uart_read *rd)
+{
+	for (struct uart_read **pp = &rd->port->reads; *pp; pp = &(*pp)->next) {
+		if (*pp == rd) {
+			*pp = rd->next;
+			return;
+		}
+	}
+}
+
+static void uart_deliver_reads(struct uart_port *p)
+{
+	while (p->reads && p->unread < p->wpos) {
+		struct uart_read *rd = p->reads;
+		p->reads = rd->next;
+		loop_cancel_timer(p->a->b->loop, rd->timer);
+		uart_reply_read(rd);
+		free(rd);
+	}
+}
+
+static void uart_read_timeout(void *data)
+{
+	struct uart_read *rd = data;
+
+	uart_unlink_read(rd);
+	uart_reply_read(rd); /* what arrived within the timeout: nothing */
+	free(rd);
+}
+
+/* --- attach --- */
+
+static void uart_attach_sync(struct uart_attach *at)
+{
+	struct uart_port *p = at->c.port;
+	uint32_t ev = 0;
+
+	if (p->tx_len < UART_TX_MAX / 2)
+		ev |= EPOLLIN;
+	if (at->c.pos < p->wpos)
+		ev |= EPOLLOUT;
+	if (ev != at->sock_events && loop_mod_fd(p->a->b->loop, at->sock, ev) == 0)
+		at->sock_events = ev;
+}
+
+static void uart_attach_end(struct uart_port *p)
+{
+	struct uart_attach *at = p->attach;
+
+	if (!at)
+		return;
+	p->attach = NULL;
+	loop_del_fd(p->a->b->loop, at->sock);
+	upgrade_close(at->up);
+	log_info(at->c.service, "%s: attach ended", p->name);
+	free(at);
+	uart_port_sync(p);
+}
+
+static void uart_pump_attach(struct uart_port *p)
+{
+	struct uart_attach *at = p->attach;
+	char buf[16384];
+
+	if (!at)
+		return;
+	while (at->c.pos < p->wpos) {
+		uint64_t pos = at->c.pos;
+		size_t n = uart_ring_take(p, &pos, &at->c.dropped, buf, sizeof(buf));
+		ssize_t w = send(at->sock, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno == EAGAIN)
+				break;
+			uart_attach_end(p);
+			return;
+		}
+		at->c.pos = pos - (n - (size_t)w); /* what the socket took */
+		if ((size_t)w < n)
+			break;
+	}
+	uart_attach_sync(at);
+}
+
+static void uart_on_attach_sock(void *data, int fd, uint32_t events)
+{
+	struct uart_port *p = data;
+	struct uart_attach *at = p->attach;
+	char buf[16384];
+
+	if (!at)
+		return;
+	if (events & EPOLLIN) {
+		size_t room = UART_TX_MAX - p->tx_len;
+		ssize_t n = recv(fd, buf, room < sizeof(buf) ? room : sizeof(buf), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			uart_attach_end(p);
+			return;
+		}
+		if (n > 0 && uart_queue_tx(p, buf, (size_t)n) < 0) {
+			uart_attach_end(p);
+			return;
+		}
+	} else if (events & (EPOLLHUP | EPOLLERR)) {
+		uart_attach_end(p);
+		return;
+	}
+	uart_pump_attach(p);
+	uart_port_sync(p);
+}
+
+/* --- failures and release --- */
+
+static void uart_stream_end(struct uart_stream *s, const char *why)
+{
+	if (s->ending)
+		return;
+	s->ending = true;
+	snprintf(s->error, sizeof(s->error), "%s", why);
+	stream_close(s->stream);
+}
+
+static void uart_port_end(struct uart_port *p, const char *why);
+
+static void uart_port_fail(struct uart_port *p, const char *why)
+{
+	log_warn("uart", "%s: %s", p->name, why);
+	uart_port_end(p, why);
+}
+
+static void uart_port_end(struct uart_port *p, const char *why)
+{
+	uart_close_fd(p);
+	for (struct uart_stream *s = p->streams; s; s = s->next)
+		uart_stream_end(s, why);
+	uart_attach_end(p);
+	while (p->reads) {
+		struct uart_read *rd = p->reads;
+		p->reads = rd->next;
+		loop_cancel_timer(p->a->b->loop, rd->timer);
+		req_error(rd->req, -ENODEV, "it may come back (USB adapter)", "%s: %s", p->name,
+		          why);
+		free(rd);
+	}
+}
+
+/* Everything of one holder ends; the port closes when nobody holds it. */
+static void uart_release_port(struct uart_port *p, const char *why)
+{
+	log_info("uart", "%s closed: %s", p->name, why);
+	uart_port_end(p, why);
+}
+
+/* --- request helpers --- */
+
+static int uart_fail(struct request *req, int err, const char *port)
+{
+	switch (err) {
+	case -ENOENT:
+		return req_error(req, err, "GET /v1/uart lists the ports", "no serial port %.64s",
+		                 port);
+	case -ENODEV:
+		return req_error(req, err, "it may come back (USB adapter)", "%.64s is not present",
+		                 port);
+	case -EINVAL:
+		return req_error(req, err,
+		                 "ttyS0, ttyAMA0, ttyUSB0, ttyACM0, serial0 or "
+		                 "/dev/serial/by-id/...",
+		                 "%.64s is not a serial port name or not a tty device", port);
+	case -EBUSY:
+		return req_error(req, err, NULL, "%.64s is in use outside hwbrokerd", port);
+	default:
+		return req_error(req, err, NULL, "%.64s: %s", port, strerror(-err));
+	}
+}
+
+/* The port named in the path: resolved, authorized, its state. */
+static struct uart_port *uart_target(struct request *req, unsigned access)
+{
+	struct uart_area *a = req_broker(req)->uart;
+	const char *name = req_param(req, "port");
+	char canon[UART_NAME_MAX], decoded[UART_NAME_MAX * 2];
+	struct uart_port *p;
+	int r;
+
+	/* by-id names travel percent-encoded with their slashes as %2F-free
+	 * segments: accept "serial/by-id/NAME" spelled with '!' for '/'. */
+	snprintf(decoded, sizeof(decoded), "%s", name);
+	for (char *c = decoded; *c; c++)
+		if (*c == '!')
+			*c = '/';
+	r = a->ops->resolve(a->be, decoded, canon, sizeof(canon));
+	if (r < 0 && r != -ENODEV) {
+		uart_fail(req, r, decoded);
+		return NULL;
+	}
+	struct policy_request want = {.kind = POLICY_UART, .access = access, .port = canon};
+	if (req_authorize(req, &want))
+		return NULL;
+	if (r == -ENODEV) {
+		uart_fail(req, r, canon);
+		return NULL;
+	}
+	p = uart_get_port(a, canon);
+	if (!p)
+		req_error(req, -ENOMEM, NULL, "out of memory");
+	return p;
+}
+
+static char *uart_resource(const struct uart_port *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "uart:%s", p->name);
+	return buf;
+}
+
+/* Takes or checks the lease. Streams, reads and attach take a connection
+ * lease when the service holds none, so a client that goes away frees the port. */
+static int uart_hold(struct request *req, struct uart_port *p, bool default_persistent)
+{
+	struct uart_area *a = req_broker(req)->uart;
+	struct service *svc = req_service(req);
+	const char *me = svc ? svc->name : "admin", *other = NULL, *q = req_query(req, "lease");
+	char res[96];
+	const struct lease *l = lease_find(a->leases, uart_resource(p, res, sizeof(res)));
+	enum lease_kind kind = default_persistent ? LEASE_PERSISTENT : LEASE_CONNECTION;
+	int r;
+
+	if (q && strcmp(q, "connection") && strcmp(q, "persistent"))
+		return req_error(req, -EBADMSG, "lease=persistent or lease=connection",
+		                 "unknown lease kind")
+		               ?: -EBADMSG;
+	if (q)
+		kind = strcmp(q, "connection") ? LEASE_PERSISTENT : LEASE_CONNECTION;
+	if (l && !strcmp(l->holder, me) && (!q || l->kind == kind))
+		kind = l->kind; /* keep what the service holds */
+	r = lease_acquire(a->leases, res, me, kind, req_conn_id(req), &other);
+	if (r == -EBUSY)
+		return req_error(req, r, "wait until it is released, or ask its holder",
+		                 "%s is held by service %s", p->name, other)
+		               ?: r;
+	if (r < 0)
+		return req_error(req, r, NULL, "cannot take %s", p->name) ?: r;
+	r = uart_open_port(p);
+	if (r < 0) {
+		lease_release(a->leases, res);
+		return uart_fail(req, r, p->name) ?: r;
+	}
+	if (kind == LEASE_PERSISTENT)
+		broker_state_changed(a->b);
+	return 0;
+}
+
+static json_t *uart_config_json(const struct uart_config *c)
+{
+	return json_pack("{s:i,s:i,s:s,s:i,s:s}", "baud", (int)c->baud, "data_bits",
+	                 (int)c->data_bits, "parity", uart_parity_name(c->parity), "stop_bits",
+	                 (int)c->stop_bits, "flow", uart_flow_name(c->flow));
+}
+
+/* --- handlers --- */
+
+static int uart_count_streams(const struct uart_port *p)
+{
+	int n = 0;
+
+	for (const struct uart_stream *s = p ? p->streams : NULL; s; s = s->next)
+		n++;
+	return n;
+}
+
+static int uart_list(struct request *req)
+{
+	struct uart_area *a = req_broker(req)->uart;
+	struct service *svc = req_service(req);
+	char names[UART_PORTS_MAX][UART_NAME_MAX], res[96];
+	int n = a->ops->list(a->be, names, UART_PORTS_MAX);
+	json_t *ports = json_array();
+
+	for (int i = 0; i < n; i++) {
+		struct policy_request want = {
+		        .kind = POLICY_UART, .access = POLICY_READ, .port = names[i]};
+		struct policy_decision d;
+		if (svc && !policy_allows(svc->policy, &want, &d))
+			continue;
+		struct uart_port *p = uart_find_port(a, names[i]);
+		snprintf(res, sizeof(res), "uart:%.63s", names[i]);
+		const struct lease *l = lease_find(a->leases, res);
+		json_array_append_new(ports,
+		                      json_pack("{s:s,s:o,s:b,s:I,s:I,s:i}", "port", names[i],
+		                                "holder", l ? json_string(l->holder) : json_null(),
+		                                "open", p && p->fd >= 0, "buffered",
+		                                (json_int_t)(p ? p->wpos - p->unread : 0),
+		                                "dropped", (json_int_t)(p ? p->dropped : 0),
+		                                "streams", uart_count_streams(p)));
+	}
+	return req_reply_json(req, 200, json_pack("{s:o}", "ports", ports));
+}
+
+static int uart_get_config(struct request *req)
+{
+	struct uart_port *p = uart_target(req, POLICY_READ);
+	struct uart_config c;
+	int r, fd;
+
+	if (!p)
+		return 0;
+	if (p->fd >= 0) {
+		r = uart_termios_read(p->fd, &c);
+	} else {
+		/* Not open: look without holding it. */
+		r = p->a->ops->port_open(p->a->be, p->name, &fd);
+		if (r < 0)
+			return uart_fail(req, r, p->name);
+		r = uart_termios_read(fd, &c);
+		ioctl(fd, TIOCNXCL);
+		close(fd);
+	}
+	if (r < 0)
+		return uart_fail(req, r, p->name);
+	return req_reply_json(req, 200, uart_config_json(&c));
+}
+
+static int uart_put_config(struct request *req)
+{
+	json_t *body = req_json(req);
+	struct uart_port *p = uart_target(req, POLICY_READ | POLICY_WRITE);
+	struct uart_config c = {9600, 8, UART_PARITY_NONE, 1, UART_FLOW_NONE};
+	char why[400];
+	int r, pv, fv;
+
+	if (!p)
+		return 0;
+	if (p->fd >= 0)
+		uart_termios_read(p->fd, &c);
+	if (json_object_get(body, "baud"))
+		c.baud = (unsigned)json_integer_value(json_object_get(body, "baud"));
+	if (json_object_get(body, "data_bits"))
+		c.data_bits = (unsigned)json_integer_value(json_object_get(body, "data_bits"));
+	if (json_object_get(body, "stop_bits"))
+		c.stop_bits = (unsigned)json_integer_value(json_object_get(body, "stop_bits"));
+	if (json_object_get(body, "parity")) {
+		pv = uart_parity_from_name(json_string_value(json_object_get(body, "parity")));
+		if (pv < 0)
+			return req_error(req, -EINVAL, NULL,
+			                 "parity must be none, even, odd, mark or space");
+		c.parity = (enum uart_parity)pv;
+	}
+	if (json_object_get(body, "flow")) {
+		fv = uart_flow_from_name(json_string_value(json_object_get(body, "flow")));
+		if (fv < 0)
+			return req_error(req, -EINVAL, NULL,
+			                 "flow must be none, rtscts or xonxoff");
+		c.flow = (enum uart_flow)fv;
+	}
+	for (struct uart_stream *s = p->streams; s; s = s->next)
+		if (s->c.conn_id != req_conn_id(req))
+			return req_error(
+			        req, -EBUSY, "reconfigure before streaming, or stop the reader",
+			        "%s has a reader attached; reconfiguring would garble it", p->name);
+	if (p->attach && p->attach->c.conn_id != req_conn_id(req))
+		return req_error(req, -EBUSY, NULL, "%s is attached", p->name);
+	if (uart_hold(req, p, true) < 0)
+		return 0;
+	r = uart_termios_apply(p->fd, &c, why, sizeof(why));
+	if (r < 0)
+		return r == -EINVAL ? req_error(req, r, NULL, "%s", why)
+		                    : uart_fail(req, r, p->name);
+	struct uart_config got;
+	uart_termios_read(p->fd, &got);
+	/* A port that quietly keeps another setting (a pty has no parity and
+	 * always 8 data bits) must not pass for configured. */
+	if (got.baud != c.baud || got.data_bits != c.data_bits || got.parity != c.parity ||
+	    got.stop_bits != c.stop_bits || got.flow != c.flow)
+		return req_error(
+		        req, -EOPNOTSUPP, "pseudo-terminals carry 8 data bits without parity",
+		        "%s did not take the configuration: it kept %u data bits, parity %s, "
+		        "%u stop bits, flow %s at %u baud",
+		        p->name, got.data_bits, uart_parity_name(got.parity), got.stop_bits,
+		        uart_flow_name(got.flow), got.baud);
+	c = got;
+	log_info(req_log_ctx(req), "%s configured: %u %u%c%u %s", p->name, c.baud, c.data_bits,
+	         uart_parity_name(c.parity)[0], c.stop_bits, uart_flow_name(c.flow));
+	return req_reply_json(req, 200, uart_config_json(&c));
+}
+
+static int uart_write(struct request *req)
+{
+	struct uart_port *p = uart_target(req, POLICY_READ | POLICY_WRITE);
+	size_t len;
+	const void *data = req_body(req, &len);
+	int r;
+
+	if (!p || uart_hold(req, p, true) < 0)
+		return 0;
+	r = uart_queue_tx(p, data, len);
+	if (r == -EAGAIN)
+		return req_error(req, r, "the port is slower than the writes; retry",
+		                 "%s: transmit queue full", p->name);
+	if (r < 0) {
+		uart_port_fail(p, "the port went away");
+		return uart_fail(req, -ENODEV, p->name);
+	}
+	return req_reply_json(req, 200, json_pack("{s:I}", "written", (json_int_t)len));
+}
+
+static int uart_read(struct request *req)
+{
+	const char *max_s = req_query(req, "max"), *timeout_s = req_query(req, "timeout_ms");
+	unsigned long long max = 4096, timeout = 1000;
+	struct uart_port *p;
+	struct uart_read *rd;
+
+	if ((max_s && req_parse_uint(max_s, 1, UART_READ_MAX, &max) < 0) ||
+	    (timeout_s && req_parse_uint(timeout_s, 0, 60000, &timeout) < 0))
+		return req_error(req, -EBADMSG, "max=1..65536, timeout_ms=0..60000",
+		                 "bad max or timeout_ms");
+	p = uart_target(req, POLICY_READ);
+	if (!p || uart_hold(req, p, false) < 0)
+		return 0;
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return -ENOMEM;
+	rd->port = p;
+	rd->req = req;
+	rd->max = (size_t)max;
+	if (p->unread < p->wpos || timeout == 0) {
+		uart_reply_read(rd);
+		free(rd);
+		return 0;
+	}
+	rd->timer = loop_add_timer(p->a->b->loop, timeout, uart_read_timeout, rd);
+	rd->next = NULL;
+	struct uart_read **pp = &p->reads;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = rd;
+	return REQ_ASYNC;
+}
+
+static ssize_t uart_stream_fill(void *data, char *buf, size_t max)
+{
+	struct uart_stream *s = data;
+	struct uart_port *p = s->c.port;
+	size_t n;
+
+	if (!p)
+		return STREAM_EOF;
+	n = uart_ring_take(p, &s->c.pos, &s->c.dropped, buf, max);
+	if (n)
+		return (ssize_t)n;
+	if (s->ending) {
+		if (s->error[0]) {
+			char text[200];
+			snprintf(text, sizeof(text), "unavailable: %s", s->error);
+			stream_set_trailer(s->stream, "X-Hwbroker-Error", text);
+		}
+		return STREAM_EOF;
+	}
+	return 0;
+}
+
+static void uart_stream_closed(void *data)
+{
+	struct uart_stream *s = data;
+	struct uart_port *p = s->c.port;
+
+	if (p) {
+		for (struct uart_stream **pp = &p->streams; *pp; pp = &(*pp)->next) {
+			if (*pp == s) {
+				*pp = s->next;
+				break;
+			}
+		}
+	}
+	free(s);
+}
+
+static const struct stream_ops uart_stream_ops = {uart_stream_fill, uart_stream_closed};
+
+static int uart_stream(struct request *req)
+{
+	struct uart_port *p = uart_target(req, POLICY_READ);
+	struct service *svc = req_service(req);
+	struct uart_stream *s;
+
+	if (!p || uart_hold(req, p, false) < 0)
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->c.port = p;
+	s->c.pos = p->unread; /* bytes kept while nobody read come first */
+	s->c.conn_id = req_conn_id(req);
+	snprintf(s->c.service, sizeof(s->c.service), "%s", svc ? svc->name : "admin");
+	s->next = p->streams;
+	p->streams = s;
+	s->stream = req_stream(req, "application/octet-stream", &uart_stream_ops, s);
+	if (!s->stream)
+		uart_stream_closed(s);
+	return 0;
+}
+
+struct uart_attach_req {
+	struct uart_port *port;
+	char service[64];
+	uint64_t conn_id;
+};
+
+static void uart_upgraded(void *data, struct upgrade *up, int fd, const char *extra,
+                          size_t extra_len)
+{
+	struct uart_attach_req *ar = data;
+	struct uart_port *p = ar->port;
+	struct uart_attach *at;
+
+	if (!up || p->attach || p->fd < 0) {
+		if (up)
+			upgrade_close(up);
+		free(ar);
+		return;
+	}
+	at = calloc(1, sizeof(*at));
+	if (!at) {
+		upgrade_close(up);
+		free(ar);
+		return;
+	}
+	at->c.port = p;
+	at->c.pos = p->unread;
+	at->c.conn_id = ar->conn_id;
+	snprintf(at->c.service, sizeof(at->c.service), "%s", ar->service);
+	free(ar);
+	at->up = up;
+	at->sock = fd;
+	p->attach = at;
+	if (extra_len)
+		uart_queue_tx(p, extra, extra_len);
+	if (loop_add_fd(p->a->b->loop, fd, EPOLLIN, uart_on_attach_sock, p) < 0) {
+		uart_attach_end(p);
+		return;
+	}
+	at->sock_events = EPOLLIN;
+	log_info(at->c.service, "%s: attached", p->name);
+	uart_pump_attach(p);
+	uart_port_sync(p);
+}
+
+static int uart_attach(struct request *req)
+{
+	const char *upgrade = req_header(req, "Upgrade");
+	struct uart_port *p;
+	struct uart_attach_req *ar;
+	struct service *svc = req_service(req);
+
+	if (!upgrade || strcasecmp(upgrade, UART_PROTOCOL))
+		return req_error(req, -EBADMSG,
+		                 "send Connection: Upgrade and Upgrade: " UART_PROTOCOL,
+		                 "attach needs an HTTP Upgrade to %s", UART_PROTOCOL);
+	p = uart_target(req, POLICY_READ | POLICY_WRITE);
+	if (!p)
+		return 0;
+	if (p->attach)
+		return req_error(req, -EBUSY, NULL, "%s is attached already", p->name);
+	if (uart_hold(req, p, false) < 0)
+		return 0;
+	ar = calloc(1, sizeof(*ar));
+	if (!ar)
+		return -ENOMEM;
+	ar->port = p;
+	ar->conn_id = req_conn_id(req);
+	snprintf(ar->service, sizeof(ar->service), "%s", svc ? svc->name : "admin");
+	return req_upgrade(req, UART_PROTOCOL, uart_upgraded, ar);
+}
+
+static int uart_release(struct request *req)
+{
+	struct uart_area *a = req_broker(req)->uart;
+	struct uart_port *p = uart_target(req, POLICY_READ | POLICY_WRITE);
+	struct service *svc = req_service(req);
+	char res[96];
+	const struct lease *l;
+
+	if (!p)
+		return 0;
+	l = lease_find(a->leases, uart_resource(p, res, sizeof(res)));
+	if (!l)
+		return req_error(req, -ENOENT, NULL, "%s is not held", p->name);
+	if (svc && strcmp(l->holder, svc->name))
+		return req_error(req, -EBUSY, NULL, "%s is held by service %s", p->name, l->holder);
+	lease_release(a->leases, res);
+	uart_release_port(p, "released");
+	broker_state_changed(a->b);
+	return req_reply_json(req, 204, NULL);
+}
+
+static int uart_sim_present(struct request *req)
+{
+	struct uart_area *a = req_broker(req)->uart;
+	bool present = json_is_true(json_object_get(req_json(req), "present"));
+	const char *name = req_param(req, "port");
+	int r;
+
+	if (!a->ops->sim_set_present)
+		return req_error(req, -ENOENT, NULL, "not a simulated board");
+	/* Unplugged, our fd sees the hangup in the loop, as with a real USB adapter. */
+	r = a->ops->sim_set_present(a->be, name, present);
+	if (r < 0)
+		return uart_fail(req, r, name);
+	return req_reply_json(req, 200, json_pack("{s:s,s:b}", "port", name, "present", present));
+}
+
+/* --- hooks --- */
+
+struct uart_sweep {
+	struct uart_area *a;
+	struct service *svc;
+	uint64_t conn_id;
+	int why; /* 0 policy, 1 service removed, 2 connection closed */
+};
+
+static bool uart_sweep_lease(const struct lease *l, void *data)
+{
+	struct uart_sweep *s = data;
+	struct uart_port *p = uart_find_port(s->a, l->resource + 5);
+	bool drop;
+
+	if (strcmp(l->holder, s->svc->name))
+		return false;
+	if (s->why == 0) {
+		struct policy_request want = {
+		        .kind = POLICY_UART, .access = POLICY_READ, .port = l->resource + 5};
+		struct policy_decision d;
+		drop = !policy_allows(s->svc->policy, &want, &d);
+	} else if (s->why == 2) {
+		drop = l->kind == LEASE_CONNECTION && l->conn_id == s->conn_id;
+	} else {
+		drop = true;
+	}
+	if (drop && p)
+		uart_release_port(p, s->why == 0   ? "revoked: the service's policy changed"
+		                     : s->why == 2 ? "its connection closed"
+		                                   : "the service was removed");
+	return drop;
+}
+
+static void uart_policy_changed(struct broker *b, struct service *svc)
+{
+	struct uart_sweep s = {b->uart, svc, 0, 0};
+	lease_sweep(b->uart->leases, uart_sweep_lease, &s);
+}
+
+static void uart_service_removed(struct broker *b, struct service *svc)
+{
+	struct uart_sweep s = {b->uart, svc, 0, 1};
+	lease_sweep(b->uart->leases, uart_sweep_lease, &s);
+}
+
+static void uart_conn_closed(struct broker *b, struct service *svc, uint64_t conn_id)
+{
+	struct uart_sweep s = {b->uart, svc, conn_id, 2};
+
+	if (b->uart)
+		lease_sweep(b->uart->leases, uart_sweep_lease, &s);
+}
+
+static int uart_init(struct broker *b)
+{
+	struct uart_area *a = calloc(1, sizeof(*a));
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	a->b = b;
+	a->ops = uart_backend_find(b->cfg->sim ? "sim" : "termios");
+	a->leases = lease_table_new();
+	r = a->ops->open(&a->be, b->loop, b->cfg);
+	if (r < 0 || !a->leases) {
+		lease_table_free(a->leases);
+		free(a);
+		return r < 0 ? r : -ENOMEM;
+	}
+	b->uart = a;
+	return 0;
+}
+
+static void uart_fini(struct broker *b)
+{
+	struct uart_area *a = b->uart;
+
+	if (!a)
+		return;
+	while (a->ports) {
+		struct uart_port *p = a->ports;
+		a->ports = p->next;
+		/* Streams and requests went with the transport. */
+		for (struct uart_stream *s = p->streams; s; s = s->next)
+			s->c.port = NULL;
+		while (p->reads) {
+			struct uart_read *rd = p->reads;
+			p->reads = rd->next;
+			loop_cancel_timer(b->loop, rd->timer);
+			free(rd);
+		}
+		if (p->attach) {
+			loop_del_fd(b->loop, p->attach->sock);
+			free(p->attach);
+		}
+		uart_close_fd(p);
+		free(p->ring);
+		free(p->tx);
+		free(p);
+	}
+	a->ops->close(a->be);
+	lease_table_free(a->leases);
+	free(a);
+	b->uart = NULL;
+}
+
+static const struct schema uart_config_schema = {
+        .fields = (const struct schema_field[]){{"baud", SCHEMA_INT, false, 1, 100000000},
+                                                {"data_bits", SCHEMA_INT, false, 1, 16},
+                                                {"parity", SCHEMA_STRING, false, 1, 8},
+                                                {"stop_bits", SCHEMA_INT, false, 1, 8},
+                                                {"flow", SCHEMA_STRING, false, 1, 8},
+                                                {NULL}},
+};
+static const struct schema uart_present_schema = {
+        .fields = (const struct schema_field[]){{"present", SCHEMA_BOOL, true, 0, 0}, {NULL}},
+};
+
+#define ANY (ROUTE_SERVICE | ROUTE_ADMIN)
+static const struct route uart_routes[] = {
+        {"GET", "/v1/uart", ANY, BODY_NONE, NULL, uart_list},
+        {"GET", "/v1/uart/{port}/config", ANY, BODY_NONE, NULL, uart_get_config},
+        {"PUT", "/v1/uart/{port}/config", ANY, BODY_JSON, &uart_config_schema, uart_put_config},
+        {"POST", "/v1/uart/{port}/write", ANY, BODY_RAW, NULL, uart_write},
+        {"GET", "/v1/uart/{port}/read", ANY, BODY_NONE, NULL, uart_read},
+        {"GET", "/v1/uart/{port}/stream", ANY, BODY_NONE, NULL, uart_stream},
+        {"GET", "/v1/uart/{port}/attach", ANY, BODY_NONE, NULL, uart_attach},
+        {"DELETE", "/v1/uart/{port}", ANY, BODY_NONE, NULL, uart_release},
+        {"POST", "/v1/sim/uart/{port}", ROUTE_ADMIN | ROUTE_SIM, BODY_JSON, &uart_present_schema,
+         uart_sim_present},
+};
 
 const struct area area_uart = {
         .name = "uart",
+        .routes = uart_routes,
+        .n_routes = sizeof(uart_routes) / sizeof(uart_routes[0]),
+        .init = uart_init,
+        .fini = uart_fini,
+        .policy_changed = uart_policy_changed,
+        .service_removed = uart_service_removed,
+        .conn_closed = uart_conn_closed,
 };

@@ -127,6 +127,9 @@ struct stream *req_stream(struct request *req, const char *content_type,
 void stream_wake(struct stream *s);
 /* Ends the stream after fill() returns 0; used to revoke. closed() follows. */
 void stream_close(struct stream *s);
+/* Adds an HTTP trailer sent after the last chunk (e.g. why a raw stream
+ * ended: X-Hwbroker-Error). Call before fill() returns STREAM_EOF. */
+void stream_set_trailer(struct stream *s, const char *name, const char *value);
 
 /* --- HTTP Upgrade (raw byte pipe, UART attach) ---
  * Replies "101 Switching Protocols" (Upgrade: protocol); the handler then

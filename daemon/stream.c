@@ -60,6 +60,7 @@ struct stream *req_stream(struct request *req, const char *content_type,
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	s->response = resp;
 	c->stream = s;
 	request_set_response(req, 200, resp);
 	return s;
@@ -69,6 +70,12 @@ void stream_wake(struct stream *s)
 {
 	if (s->conn && s->conn->suspended)
 		conn_resume(s->conn);
+}
+
+void stream_set_trailer(struct stream *s, const char *name, const char *value)
+{
+	if (s->response)
+		MHD_add_response_footer(s->response, name, value);
 }
 
 void stream_close(struct stream *s)

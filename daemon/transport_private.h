@@ -47,6 +47,7 @@ struct conn {
 
 struct stream {
 	struct conn *conn;
+	struct MHD_Response *response;
 	const struct stream_ops *ops;
 	void *data;
 	bool closing;   /* stream_close(): end after pending data */

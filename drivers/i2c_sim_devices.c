@@ -65,7 +65,8 @@ uint32_t bme280_compensate_h(const struct bme280_calib *c, int32_t adc_h, int32_
 {
 	int64_t v = (int64_t)t_fine - 76800;
 
-	v = ((((((int64_t)adc_h << 14) - ((int64_t)c->h4 * 1048576) - ((int64_t)c->h5 * v)) + 16384) >>
+	v = ((((((int64_t)adc_h << 14) - ((int64_t)c->h4 * 1048576) - ((int64_t)c->h5 * v)) +
+	       16384) >>
 	      15) *
 	     (((((((v * c->h6) >> 10) * (((v * c->h3) >> 11) + 32768)) >> 10) + 2097152) * c->h2 +
 	       8192) >>

@@ -121,7 +121,7 @@ static int gpio_set(struct cli *cli, struct hwb *h, int argc, char **argv, bool 
 		if (gpio_path(path, sizeof(path), argv[2], line, tail) < 0)
 			goto usage;
 		json_t *b = json_pack("{s:O}", "value",
-				      json_object_iter_value(json_object_iter(values)));
+		                      json_object_iter_value(json_object_iter(values)));
 		body = json_dumps(b, JSON_COMPACT);
 		json_decref(b);
 	} else {

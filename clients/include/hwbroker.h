@@ -153,7 +153,49 @@ HWB_API int hwb_smbus_read_i2c_block_data(struct hwb *h, unsigned bus, unsigned 
 HWB_API int hwb_smbus_write_i2c_block_data(struct hwb *h, unsigned bus, unsigned addr,
                                            uint8_t command, uint8_t length, const uint8_t *values);
 
-/* --- UART (section owned by the UART area) --- */
+/* --- UART ---
+ * port: ttyS0, ttyAMA0, ttyUSB0, ttyACM0, serial0 (the broker resolves it). */
+enum hwb_uart_parity {
+	HWB_UART_PARITY_NONE,
+	HWB_UART_PARITY_EVEN,
+	HWB_UART_PARITY_ODD,
+	HWB_UART_PARITY_MARK,
+	HWB_UART_PARITY_SPACE
+};
+enum hwb_uart_flow { HWB_UART_FLOW_NONE, HWB_UART_FLOW_RTSCTS, HWB_UART_FLOW_XONXOFF };
+struct hwb_uart_config {
+	unsigned baud;      /* 1200 .. 4000000, standard rates */
+	unsigned data_bits; /* 5 .. 8 */
+	enum hwb_uart_parity parity;
+	unsigned stop_bits; /* 1 or 2 */
+	enum hwb_uart_flow flow;
+};
+/* Applies a configuration (takes the port's lease). -EINVAL with the reason
+ * (e.g. the supported baud rates) in hwb_error_message(). */
+HWB_API int hwb_uart_config(struct hwb *h, const char *port, const struct hwb_uart_config *cfg);
+HWB_API int hwb_uart_get_config(struct hwb *h, const char *port, struct hwb_uart_config *out);
+/* Queues len bytes for transmission; returns len or -errno. */
+HWB_API int hwb_uart_write(struct hwb *h, const char *port, const void *buf, size_t len);
+/* Bytes received (at most max), waiting up to timeout_ms for the first.
+ * Returns the count (0: nothing arrived) or -errno. */
+HWB_API int hwb_uart_read(struct hwb *h, const char *port, void *buf, size_t max, int timeout_ms);
+/* Gives the port back. */
+HWB_API int hwb_uart_release(struct hwb *h, const char *port);
+
+/* Received bytes as they arrive, on their own connection: poll
+ * hwb_uart_stream_fd() for POLLIN, then read until -EAGAIN. Caller frees with
+ * hwb_uart_stream_close(). */
+struct hwb_uart_stream;
+HWB_API struct hwb_uart_stream *hwb_uart_stream_open(struct hwb *h, const char *port);
+HWB_API int hwb_uart_stream_fd(const struct hwb_uart_stream *s);
+/* Count, 0 at the end of the stream (the port went away or was released),
+ * -EAGAIN when nonblock and nothing is pending, or -errno. */
+HWB_API int hwb_uart_stream_read(struct hwb_uart_stream *s, void *buf, size_t len, int nonblock);
+HWB_API void hwb_uart_stream_close(struct hwb_uart_stream *s);
+
+/* A raw bidirectional byte pipe to the port (HTTP Upgrade): returns a socket
+ * fd the caller reads, writes and close()s; -errno on failure. */
+HWB_API int hwb_uart_attach(struct hwb *h, const char *port);
 
 /* --- host actions ---
  * Reboot and poweroff return once the broker accepted them (202); the action

@@ -2,6 +2,7 @@
  * own connection so the handle's keep-alive connection stays free. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -185,13 +186,41 @@ void hwb_stream_close(struct hwb_stream *s)
 	free(s);
 }
 
+/* The head is read byte by byte: whatever follows it belongs to the raw
+ * pipe and must stay in the socket for the caller. */
+static int upgrade_read_head(int fd, struct http_head *hd, char *buf, size_t max)
+{
+	size_t used = 0;
+
+	while (used + 1 < max) {
+		ssize_t n = recv(fd, buf + used, 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? -EPROTO : -errno;
+		used++;
+		buf[used] = '\0';
+		if (used >= 4 && !memcmp(buf + used - 4, "\r\n\r\n", 4)) {
+			int status = 0;
+			if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+				return -EPROTO;
+			memset(hd, 0, sizeof(*hd));
+			hd->status = status;
+			hd->content_length = -1;
+			const char *cl = strcasestr(buf, "\r\ncontent-length:");
+			if (cl)
+				hd->content_length = strtoll(cl + 17, NULL, 10);
+			return 0;
+		}
+	}
+	return -E2BIG;
+}
+
 int hwb_upgrade(struct hwb *h, const char *path, const char *protocol, void **early,
                 size_t *early_len)
 {
-	char extra[160];
-	struct http_head hd;
-	char *rest = NULL;
-	size_t rest_len = 0;
+	char extra[160], head[4096];
+	struct http_head hd = {0};
 	int fd = hwb_socket_connect(hwb_socket_path(h)), r;
 
 	*early = NULL;
@@ -201,18 +230,15 @@ int hwb_upgrade(struct hwb *h, const char *path, const char *protocol, void **ea
 	snprintf(extra, sizeof(extra), "Connection: Upgrade\r\nUpgrade: %s\r\n", protocol);
 	r = http_send_request(fd, "GET", path, NULL, NULL, 0, extra);
 	if (r == 0)
-		r = http_read_head(fd, &hd, &rest, &rest_len);
+		r = upgrade_read_head(fd, &hd, head, sizeof(head));
 	if (r < 0) {
 		close(fd);
 		return hwb_set_error(h, r, "transport", "GET %s: %s", path, strerror(-r));
 	}
 	if (hd.status != 101) {
-		r = stream_fail(h, fd, &hd, rest, rest_len);
-		free(rest);
+		r = stream_fail(h, fd, &hd, NULL, 0);
 		close(fd);
 		return r < 0 ? r : -EPROTO;
 	}
-	*early = rest;
-	*early_len = rest_len;
 	return fd;
 }
