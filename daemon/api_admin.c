@@ -163,7 +163,7 @@ static int admin_put_state(struct request *req)
 {
 	struct broker *b = req_broker(req);
 	json_t *services = json_object_get(req_json(req), "services");
-	json_t *errors = json_array(), *reply, *removed = json_array(), *compose;
+	json_t *errors, *reply, *removed, *compose;
 	const char *name;
 	size_t n = json_object_size(services), i = 0;
 	struct policy **policies;
@@ -175,6 +175,7 @@ static int admin_put_state(struct request *req)
 	policies = calloc(n ? n : 1, sizeof(*policies));
 	if (!policies)
 		return -ENOMEM;
+	errors = json_array();
 	json_object_foreach(services, name, compose) policies[i++] =
 	        admin_derive(name, compose, errors);
 	if (json_array_size(errors)) {
@@ -184,6 +185,7 @@ static int admin_put_state(struct request *req)
 		return admin_reply_derive_errors(req, errors);
 	}
 	json_decref(errors);
+	removed = json_array();
 	/* Remove first: a release that drops A and adds B never holds both. */
 	for (i = registry_count(b->registry); i-- > 0;) {
 		svc = registry_at(b->registry, i);
