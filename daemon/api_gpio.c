@@ -49,6 +49,7 @@ struct gpio_watch {
 };
 
 struct gpio_area {
+	struct loop_timer *presence_timer;
 	struct broker *b;
 	const struct gpio_ops *ops;
 	struct gpio_backend *be;
@@ -523,6 +524,34 @@ static void gpio_watcher_push(struct gpio_watcher *wr, const struct gpio_event *
 	stream_wake(wr->stream);
 }
 
+static void gpio_watch_gone(struct gpio_area *a, struct gpio_watch *w)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "%s went away", w->chip);
+	log_warn("gpio", "%s: watched line %u: chip gone; ending its streams", w->chip, w->line);
+	if (w->fd >= 0)
+		loop_del_fd(a->b->loop, w->fd);
+	w->fd = -1;
+	for (struct gpio_watcher *wr = w->watchers; wr; wr = wr->next)
+		gpio_watcher_end(wr, "unavailable", msg);
+}
+
+/* Watched chips are checked once a second: a chip that disappears does not
+ * always wake its event fds (Linux 6.1 does not). */
+static void gpio_check_presence(void *data)
+{
+	struct gpio_area *a = data;
+	struct gpio_chip_info info;
+
+	a->presence_timer = NULL;
+	for (struct gpio_watch *w = a->watches; w; w = w->next)
+		if (w->fd >= 0 && a->ops->chip_find(a->be, w->chip, &info) < 0)
+			gpio_watch_gone(a, w);
+	if (a->watches)
+		a->presence_timer = loop_add_timer(a->b->loop, 1000, gpio_check_presence, a);
+}
+
 static void gpio_on_events(void *data, int fd, uint32_t events)
 {
 	struct gpio_watch *w = data;
@@ -532,20 +561,14 @@ static void gpio_on_events(void *data, int fd, uint32_t events)
 
 	if (!a)
 		return;
+	log_debug("gpio", "%s line %u: events 0x%x", w->chip, w->line, events);
 	while ((n = a->ops->read_events(a->be, w->chip, w->line, ev, 16)) > 0)
 		for (int i = 0; i < n; i++)
 			for (struct gpio_watcher *wr = w->watchers; wr; wr = wr->next)
 				gpio_watcher_push(wr, &ev[i]);
 	if (n < 0 || (events & (EPOLLHUP | EPOLLERR))) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "%s went away", w->chip);
-		log_warn("gpio", "%s: watched line %u: chip gone; ending its streams", w->chip,
-		         w->line);
-		loop_del_fd(a->b->loop, w->fd);
+		gpio_watch_gone(a, w);
 		a->ops->unwatch(a->be, w->chip, w->line);
-		w->fd = -1;
-		for (struct gpio_watcher *wr = w->watchers; wr; wr = wr->next)
-			gpio_watcher_end(wr, "unavailable", msg);
 	}
 }
 
@@ -645,6 +668,9 @@ static int gpio_watch_line(struct request *req)
 		}
 		w->next = a->watches;
 		a->watches = w;
+		if (!a->presence_timer)
+			a->presence_timer =
+			        loop_add_timer(a->b->loop, 1000, gpio_check_presence, a);
 	}
 	wr = calloc(1, sizeof(*wr));
 	if (wr)
@@ -888,6 +914,8 @@ static void gpio_fini(struct broker *b)
 
 	if (!a)
 		return;
+	if (a->presence_timer)
+		loop_cancel_timer(b->loop, a->presence_timer);
 	while (a->watches) {
 		struct gpio_watch *w = a->watches;
 		/* Streams are gone with the transport; detach what is left. */

@@ -4,10 +4,12 @@
  * ENODEV, so an unplugged chip that returns works again. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gpiod.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "gpio.h"
@@ -18,6 +20,7 @@
 struct gpiod_slot {
 	char name[GPIO_NAME_MAX];
 	struct gpiod_chip *chip;
+	dev_t rdev; /* the node it was opened from: a new chip may reuse the name */
 };
 
 struct gpio_backend {
@@ -80,14 +83,33 @@ static void gpiod_scan(struct gpio_backend *be)
 		struct gpiod_chip *chip = gpiod_chip_open(path);
 		if (!chip)
 			continue;
+		struct stat st;
+		be->slots[free_slot].rdev = stat(path, &st) == 0 ? st.st_rdev : 0;
 		be->slots[free_slot].chip = chip;
 		snprintf(be->slots[free_slot].name, GPIO_NAME_MAX, "%.31s", de->d_name);
 	}
 	closedir(d);
 }
 
+/* A chip whose node went away (or is another device now) is gone: the
+ * kernel of some versions never wakes its event fds, so we look. */
+static bool gpiod_slot_alive(struct gpio_backend *be, struct gpiod_slot *s)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", be->dev_dir, s->name);
+	if (stat(path, &st) == 0 && st.st_rdev == s->rdev)
+		return true;
+	gpiod_drop(s);
+	return false;
+}
+
 static struct gpiod_slot *gpiod_lookup(struct gpio_backend *be, const char *chip)
 {
+	for (size_t i = 0; i < GPIOD_MAX_CHIPS; i++)
+		if (be->slots[i].chip)
+			gpiod_slot_alive(be, &be->slots[i]);
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < GPIOD_MAX_CHIPS; i++) {
 			struct gpiod_slot *s = &be->slots[i];
@@ -375,7 +397,11 @@ static int gpiod_be_watch(struct gpio_backend *be, const char *chip, unsigned of
 	if (gpiod_line_request(l, &rc, 0) < 0)
 		return gpiod_err(s);
 	*fd = gpiod_line_event_get_fd(l);
-	return *fd < 0 ? gpiod_err(s) : 0;
+	if (*fd < 0)
+		return gpiod_err(s);
+	/* The kernel's event fd blocks; the loop drains it until EAGAIN. */
+	fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
+	return 0;
 }
 
 static int gpiod_be_read_events(struct gpio_backend *be, const char *chip, unsigned offset,

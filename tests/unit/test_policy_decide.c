@@ -19,7 +19,7 @@
 
 /* The reference: explicit tables, filled the obvious way. */
 struct model {
-	int i2c[BUSES][128];    /* 0 none, 1 ro, 3 rw */
+	int i2c[BUSES][128]; /* 0 none, 1 ro, 3 rw */
 	int gpio[CHIPS][LINES];
 };
 
@@ -50,14 +50,16 @@ static json_t *random_service(struct model *m)
 	for (unsigned b = 0; b < BUSES; b++) {
 		if (rnd(2)) {
 			dev_i2c[b] = rnd(2) ? 3 : 1;
-			snprintf(d, sizeof(d), "/dev/i2c-%u:/dev/i2c-%u:%s", b, b, dev_i2c[b] == 3 ? "rw" : "r");
+			snprintf(d, sizeof(d), "/dev/i2c-%u:/dev/i2c-%u:%s", b, b,
+			         dev_i2c[b] == 3 ? "rw" : "r");
 			json_array_append_new(devices, json_string(d));
 		}
 	}
 	for (unsigned c = 0; c < CHIPS; c++) {
 		if (rnd(2)) {
 			dev_gpio[c] = rnd(3) ? 3 : 1;
-			snprintf(d, sizeof(d), "/dev/gpiochip%u%s", c, dev_gpio[c] == 3 ? "" : ":/dev/g:r");
+			snprintf(d, sizeof(d), "/dev/gpiochip%u%s", c,
+			         dev_gpio[c] == 3 ? "" : ":/dev/g:r");
 			json_array_append_new(devices, json_string(d));
 		}
 	}
@@ -68,7 +70,8 @@ static json_t *random_service(struct model *m)
 			if (!rnd(2))
 				continue;
 			size_t used = strlen(i2c_label);
-			snprintf(i2c_label + used, sizeof(i2c_label) - used, "%s%u=", used ? ";" : "", b);
+			snprintf(i2c_label + used, sizeof(i2c_label) - used,
+			         "%s%u=", used ? ";" : "", b);
 			if (!rnd(4)) {
 				strcat(i2c_label, "*");
 				for (unsigned a = 3; a <= 0x77; a++)
@@ -101,8 +104,8 @@ static json_t *random_service(struct model *m)
 			if (!rnd(2))
 				continue;
 			size_t used = strlen(gpio_label);
-			snprintf(gpio_label + used, sizeof(gpio_label) - used, "%sgpiochip%u=",
-				 used ? ";" : "", c);
+			snprintf(gpio_label + used, sizeof(gpio_label) - used,
+			         "%sgpiochip%u=", used ? ";" : "", c);
 			unsigned n = 1 + rnd(3);
 			for (unsigned k = 0; k < n; k++) {
 				unsigned lo = rnd(LINES), hi = lo + rnd(4);
@@ -140,7 +143,7 @@ static void test_random_policies_agree_with_the_reference(void **state)
 		int r = policy_derive("rnd", svc, &p, &errors);
 		if (r != 0)
 			fail_msg("derive failed for %s: %s", json_dumps(svc, JSON_COMPACT),
-				 json_dumps(errors, JSON_COMPACT));
+			         json_dumps(errors, JSON_COMPACT));
 		for (int q = 0; q < 200; q++) {
 			struct policy_decision d;
 			struct policy_request req = {0};
@@ -164,10 +167,12 @@ static void test_random_policies_agree_with_the_reference(void **state)
 			bool expect = have && ((unsigned)have & access) == access;
 			bool got = policy_allows(p, &req, &d);
 			if (got != expect)
-				fail_msg("round %d: %s: %s %u/%u access %u: got %d, reference %d", round,
-					 json_dumps(svc, JSON_COMPACT), req.kind == POLICY_I2C ? "i2c" : "gpio",
-					 req.kind == POLICY_I2C ? req.bus : 0,
-					 req.kind == POLICY_I2C ? req.addr : req.line, access, got, expect);
+				fail_msg("round %d: %s: %s %u/%u access %u: got %d, reference %d",
+				         round, json_dumps(svc, JSON_COMPACT),
+				         req.kind == POLICY_I2C ? "i2c" : "gpio",
+				         req.kind == POLICY_I2C ? req.bus : 0,
+				         req.kind == POLICY_I2C ? req.addr : req.line, access, got,
+				         expect);
 			assert_int_equal(d.allowed, got);
 			if (!got)
 				assert_true(d.grant[0] && d.hint[0]);
@@ -182,22 +187,26 @@ static void test_random_policies_agree_with_the_reference(void **state)
 static void test_messages(void **state)
 {
 	json_t *svc = json_pack("{s:[s],s:{s:s}}", "devices", "/dev/i2c-1:/dev/i2c-1:r", "labels",
-				"io.hwbroker.gpio", "gpiochip0=GPIO17");
+	                        "io.hwbroker.gpio", "gpiochip0=GPIO17");
 	struct policy *p;
 	struct policy_decision d;
 	json_t *errors;
 
 	assert_int_equal(policy_derive("s", svc, &p, &errors), 0);
-	struct policy_request w = {.kind = POLICY_I2C, .access = POLICY_READ | POLICY_WRITE, .bus = 1,
-				   .addr = 0x76};
+	struct policy_request w = {
+	        .kind = POLICY_I2C, .access = POLICY_READ | POLICY_WRITE, .bus = 1, .addr = 0x76};
 	assert_false(policy_allows(p, &w, &d));
 	assert_string_equal(d.grant, "i2c bus 1 address 0x76 rw");
 	assert_non_null(strstr(d.hint, "read-only"));
-	struct policy_request r2 = {.kind = POLICY_I2C, .access = POLICY_READ, .bus = 1, .addr = 0x76};
+	struct policy_request r2 = {
+	        .kind = POLICY_I2C, .access = POLICY_READ, .bus = 1, .addr = 0x76};
 	assert_true(policy_allows(p, &r2, &d));
 	assert_string_equal(d.provenance, "devices: /dev/i2c-1:/dev/i2c-1:r");
-	struct policy_request g = {.kind = POLICY_GPIO, .access = POLICY_READ, .chip = "gpiochip0",
-				   .line = 17, .line_name = "GPIO17"};
+	struct policy_request g = {.kind = POLICY_GPIO,
+	                           .access = POLICY_READ,
+	                           .chip = "gpiochip0",
+	                           .line = 17,
+	                           .line_name = "GPIO17"};
 	assert_true(policy_allows(p, &g, &d));
 	g.line_name = "GPIO18";
 	g.line = 18;
@@ -206,7 +215,8 @@ static void test_messages(void **state)
 	struct policy_request h = {.kind = POLICY_HOST, .action = "reboot"};
 	assert_false(policy_allows(p, &h, &d));
 	assert_non_null(strstr(d.hint, "SYS_BOOT"));
-	struct policy_request rs = {.kind = POLICY_I2C, .access = POLICY_READ, .bus = 1, .addr = 0x01};
+	struct policy_request rs = {
+	        .kind = POLICY_I2C, .access = POLICY_READ, .bus = 1, .addr = 0x01};
 	assert_false(policy_allows(p, &rs, &d));
 	assert_non_null(strstr(d.hint, "reserved"));
 	policy_free(p);
@@ -216,8 +226,8 @@ static void test_messages(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_random_policies_agree_with_the_reference),
-		cmocka_unit_test(test_messages),
+	        cmocka_unit_test(test_random_policies_agree_with_the_reference),
+	        cmocka_unit_test(test_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
