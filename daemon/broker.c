@@ -29,18 +29,31 @@ void broker_notify_conn_closed(struct broker *b, struct service *svc, uint64_t c
 			broker_areas[i]->conn_closed(b, svc, conn_id);
 }
 
-static bool broker_save_pending;
+/* Writes are coalesced: at most one state write per STATE_SAVE_DELAY_MS, and
+ * a pending one is done at shutdown (broker_flush_state). A crash loses at
+ * most that much of lease changes; services are saved the same way. */
+#define STATE_SAVE_DELAY_MS 100
+
+static struct loop_timer *broker_save_timer;
 
 static void broker_save_now(void *data)
 {
-	broker_save_pending = false;
+	broker_save_timer = NULL;
 	state_save(data);
 }
 
 void broker_state_changed(struct broker *b)
 {
-	/* Coalesce: many changes in one loop turn make one write. */
-	if (broker_save_pending)
+	if (!broker_save_timer)
+		broker_save_timer =
+		        loop_add_timer(b->loop, STATE_SAVE_DELAY_MS, broker_save_now, b);
+}
+
+void broker_flush_state(struct broker *b)
+{
+	if (!broker_save_timer)
 		return;
-	broker_save_pending = loop_post(b->loop, broker_save_now, b) == 0;
+	loop_cancel_timer(b->loop, broker_save_timer);
+	broker_save_timer = NULL;
+	state_save(b);
 }

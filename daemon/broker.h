@@ -62,5 +62,7 @@ extern const struct area *const broker_areas[];
 void broker_notify_policy_changed(struct broker *b, struct service *svc);
 void broker_notify_service_removed(struct broker *b, struct service *svc);
 void broker_notify_conn_closed(struct broker *b, struct service *svc, uint64_t conn_id);
-/* Ask for the state file to be rewritten (coalesced on the loop). */
+/* Ask for the state file to be rewritten (coalesced, within 100 ms). */
 void broker_state_changed(struct broker *b);
+/* Writes a pending state change now (at shutdown). */
+void broker_flush_state(struct broker *b);

@@ -175,6 +175,7 @@ int main(int argc, char **argv)
 	main_notify("READY=1");
 	r = loop_run(b.loop);
 	status = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	broker_flush_state(&b);
 
 fini_areas:
 	/* Sockets go first so no client reaches a half-torn-down daemon. */

@@ -18,6 +18,12 @@ chmod +x "$work/ov/scenario.sh"
 # Concatenated archives unpack in order: the scenario overlays the base.
 cat "$OUT/base.cpio.gz" "$work/ov.cpio.gz" > "$work/initrd.gz"
 accel=tcg
+if [ -n "${HWB_VM_INTERACTIVE:-}" ]; then
+	# A console on this terminal; ttyS1 goes nowhere. Quit with Ctrl-A X.
+	exec qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot -accel $accel \
+		-cpu max -m 384M -kernel "$OUT/vmlinux" -initrd "$work/initrd.gz" \
+		-append "console=ttyS0 panic=-1" -serial mon:stdio
+fi
 qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot -accel $accel -cpu max \
 	-m 384M -smp 1 -kernel "$OUT/vmlinux" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 panic=-1 quiet" \
