@@ -17,6 +17,7 @@
 #include "transport_private.h"
 
 #define REQ_MAX_HEADERS 8
+#define REQ_DRAIN_MAX   (1u << 20)
 
 enum req_state { REQ_RECEIVING, REQ_WAITING, REQ_READY, REQ_QUEUED };
 
@@ -34,6 +35,8 @@ struct request {
 	char *body;
 	size_t body_len, body_cap;
 	bool too_large;
+	bool draining; /* refused early: the body is read and dropped, then the reply */
+	size_t drained;
 	json_t *json;
 	enum req_state state;
 	struct MHD_Response *response;
@@ -467,14 +470,35 @@ enum MHD_Result transport_access_handler(void *cls, struct MHD_Connection *conne
 		req_route(req);
 		const char *cl =
 		        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
-		if (!req->early_status && cl && strtoull(cl, NULL, 10) > t->b->cfg->max_body)
+		unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+		if (!req->early_status && len > t->b->cfg->max_body)
 			req->early_status = 413;
 		if (req->early_status) {
-			/* Answer before reading a body we would refuse anyway. */
+			/* A refused request's body is read and dropped first (a client
+			 * still sending would otherwise see its connection reset before
+			 * our answer); one too big to bother is answered at once. */
+			if (len && len <= REQ_DRAIN_MAX) {
+				req->draining = true;
+				return MHD_YES;
+			}
 			req_early_reply(req);
 			return req_queue(req);
 		}
 		return MHD_YES;
+	}
+	if (req->draining && *upload_data_size) {
+		req->drained += *upload_data_size;
+		*upload_data_size = 0;
+		if (req->drained <= REQ_DRAIN_MAX)
+			return MHD_YES;
+		req->draining = false;
+		req_early_reply(req);
+		return req_queue(req);
+	}
+	if (req->draining) {
+		req->draining = false;
+		req_early_reply(req);
+		return req_queue(req);
 	}
 	if (req->state == REQ_QUEUED) {
 		*upload_data_size = 0; /* discard the rest of a refused upload */
@@ -486,8 +510,8 @@ enum MHD_Result transport_access_handler(void *cls, struct MHD_Connection *conne
 		*upload_data_size = 0;
 		if (req->too_large) {
 			req->early_status = 413;
-			req_early_reply(req);
-			return req_queue(req);
+			req->draining = true;
+			req->drained = req->body_len;
 		}
 		return MHD_YES;
 	}
