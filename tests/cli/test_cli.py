@@ -1,5 +1,6 @@
 """The hwbroker CLI as a shell script uses it: plain output, --json, exit codes, --help."""
 import json
+import re
 import os
 import subprocess
 import tempfile
@@ -101,3 +102,36 @@ class CliTest(DaemonTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PolicyDeriveTest(unittest.TestCase):
+    """hwbroker policy derive works offline, without a daemon."""
+
+    def run_cli(self, *args):
+        return subprocess.run([HWBROKER_CLI] + list(args), capture_output=True, timeout=30)
+
+    def test_table_and_json(self):
+        r = self.run_cli("policy", "derive", COMPOSE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        self.assertIn("service sensor-svc", out)
+        self.assertIn("bus 1 addresses 0x76", out)
+        self.assertIn("label io.hwbroker.i2c (narrowing devices: /dev/i2c-1:/dev/i2c-1:rw)", out)
+        self.assertIn("[BROAD]", out)  # the kiosk
+        j = json.loads(self.run_cli("policy", "derive", COMPOSE, "gps", "--json").stdout)
+        self.assertEqual([g["resource"] for g in j["gps"]["grants"]], ["ttyACM0"])
+        self.assertEqual(self.run_cli("policy", "derive", COMPOSE, "nosuch").returncode, 1)
+
+    def test_errors_name_file_line_column_and_label(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yml") as f:
+            f.write("services:\n  a:\n    devices: [/dev/i2c-1\n")
+            f.flush()
+            r = self.run_cli("policy", "derive", f.name)
+            self.assertEqual(r.returncode, 1)
+            self.assertRegex(r.stderr.decode(), re.escape(f.name) + r":\d+:\d+: ")
+        with tempfile.NamedTemporaryFile("w", suffix=".yml") as f:
+            f.write("services:\n  a:\n    labels:\n      io.hwbroker.i2c: '1=0x76,zz'\n")
+            f.flush()
+            r = self.run_cli("policy", "derive", f.name)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(b"service a: label io.hwbroker.i2c (position 7)", r.stderr)
