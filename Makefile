@@ -3,10 +3,11 @@
 #   make check   install missing dependencies, build, run the whole suite (and again under ASan/UBSan)
 BUILD ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo check check-fast check-asan format clean
+.PHONY: all deps build demo check check-fast check-asan check-fuzz format clean
 
 all: build
 
@@ -21,8 +22,9 @@ demo: deps build
 	./scripts/demo.sh $(BUILD)
 
 # The whole suite, then the same suite (less the QEMU layer, whose guest has no
-# ASan runtime) under AddressSanitizer + UndefinedBehaviorSanitizer.
-check: deps check-fast check-asan
+# ASan runtime) under AddressSanitizer + UndefinedBehaviorSanitizer, then a
+# bounded run of the libFuzzer targets (clang).
+check: deps check-fast check-asan check-fuzz
 
 check-fast: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
@@ -33,8 +35,13 @@ check-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --test-dir $(BUILD_ASAN) --output-on-failure -j$(JOBS)
 
+check-fuzz:
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DHWB_WERROR=ON -DHWB_FUZZ=ON -DHWB_VM_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzz_policy fuzz_router
+	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -L fuzz
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) .demo
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) .demo

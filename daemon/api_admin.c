@@ -281,7 +281,7 @@ static int admin_init(struct broker *b)
 }
 
 static const struct schema admin_state_schema = {
-        .fields = (const struct schema_field[]){{"services", SCHEMA_OBJECT, true, 0, 0}, {NULL}},
+        .fields = (const struct schema_field[]){{"services", SCHEMA_OBJECT, true, 0, 0}, {0}},
 };
 
 static const struct route admin_routes[] = {

@@ -937,16 +937,16 @@ static const struct schema gpio_line_schema = {
                                                 {"bias", SCHEMA_STRING, false, 1, 16},
                                                 {"drive", SCHEMA_STRING, false, 1, 16},
                                                 {"active_low", SCHEMA_BOOL, false, 0, 0},
-                                                {NULL}},
+                                                {0}},
 };
 static const struct schema gpio_group_schema = {
-        .fields = (const struct schema_field[]){{"values", SCHEMA_OBJECT, true, 0, 0}, {NULL}},
+        .fields = (const struct schema_field[]){{"values", SCHEMA_OBJECT, true, 0, 0}, {0}},
 };
 static const struct schema gpio_pull_schema = {
-        .fields = (const struct schema_field[]){{"pull", SCHEMA_STRING, true, 1, 8}, {NULL}},
+        .fields = (const struct schema_field[]){{"pull", SCHEMA_STRING, true, 1, 8}, {0}},
 };
 static const struct schema gpio_present_schema = {
-        .fields = (const struct schema_field[]){{"present", SCHEMA_BOOL, true, 0, 0}, {NULL}},
+        .fields = (const struct schema_field[]){{"present", SCHEMA_BOOL, true, 0, 0}, {0}},
 };
 
 #define ANY (ROUTE_SERVICE | ROUTE_ADMIN)

@@ -395,11 +395,11 @@ static void host_fini(struct broker *b)
 }
 
 static const struct schema host_power_schema = {
-        .fields = (const struct schema_field[]){{"reason", SCHEMA_STRING, false, 0, 256}, {NULL}},
+        .fields = (const struct schema_field[]){{"reason", SCHEMA_STRING, false, 0, 256}, {0}},
         .allow_empty_body = true,
 };
 static const struct schema host_hostname_schema = {
-        .fields = (const struct schema_field[]){{"hostname", SCHEMA_STRING, true, 0, 255}, {NULL}},
+        .fields = (const struct schema_field[]){{"hostname", SCHEMA_STRING, true, 0, 255}, {0}},
 };
 
 #define ANY (ROUTE_SERVICE | ROUTE_ADMIN)

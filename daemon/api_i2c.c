@@ -533,7 +533,7 @@ static void i2c_fini(struct broker *b)
 
 static const struct schema i2c_transfer_schema = {
         .fields = (const struct schema_field[]){{"messages", SCHEMA_ARRAY, true, 1, I2C_MAX_MSGS},
-                                                {NULL}},
+                                                {0}},
 };
 static const struct schema i2c_smbus_schema = {
         .fields = (const struct schema_field[]){{"op", SCHEMA_STRING, true, 1, 32},
@@ -542,10 +542,10 @@ static const struct schema i2c_smbus_schema = {
                                                 {"data", SCHEMA_ARRAY, false, 0, I2C_BLOCK_MAX},
                                                 {"length", SCHEMA_INT, false, 1, I2C_BLOCK_MAX},
                                                 {"read", SCHEMA_BOOL, false, 0, 0},
-                                                {NULL}},
+                                                {0}},
 };
 static const struct schema i2c_delay_schema = {
-        .fields = (const struct schema_field[]){{"delay_ms", SCHEMA_INT, true, 0, 60000}, {NULL}},
+        .fields = (const struct schema_field[]){{"delay_ms", SCHEMA_INT, true, 0, 60000}, {0}},
 };
 
 #define ANY (ROUTE_SERVICE | ROUTE_ADMIN)

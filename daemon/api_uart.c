@@ -1018,10 +1018,10 @@ static const struct schema uart_config_schema = {
                                                 {"parity", SCHEMA_STRING, false, 1, 8},
                                                 {"stop_bits", SCHEMA_INT, false, 1, 8},
                                                 {"flow", SCHEMA_STRING, false, 1, 8},
-                                                {NULL}},
+                                                {0}},
 };
 static const struct schema uart_present_schema = {
-        .fields = (const struct schema_field[]){{"present", SCHEMA_BOOL, true, 0, 0}, {NULL}},
+        .fields = (const struct schema_field[]){{"present", SCHEMA_BOOL, true, 0, 0}, {0}},
 };
 
 #define ANY (ROUTE_SERVICE | ROUTE_ADMIN)

@@ -36,9 +36,12 @@ struct registry *registry_new(struct broker *b)
 		free(reg);
 		return NULL;
 	}
+	/* Traversable but not listable: a host process cannot enumerate the
+	 * services' sockets (containers see only their own directory anyway). */
 	snprintf(dir, sizeof(dir), "%s/services", b->cfg->runtime_dir);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0711) < 0 && errno != EEXIST)
 		log_warn("registry", "%s: %s", dir, strerror(errno));
+	chmod(dir, 0711);
 	return reg;
 }
 

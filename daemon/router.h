@@ -46,7 +46,7 @@ struct schema_field {
 };
 
 /* A JSON object body: listed fields type-checked; unknown keys refused (422)
- * unless allow_unknown. Terminate fields with {NULL}. */
+ * unless allow_unknown. Terminate fields with {0}. */
 struct schema {
 	const struct schema_field *fields;
 	bool allow_unknown;

@@ -81,7 +81,7 @@ static const struct schema_field fields[] = {
         {"value", SCHEMA_INT, true, 0, 1},
         {"name", SCHEMA_STRING, false, 1, 8},
         {"list", SCHEMA_ARRAY, false, 0, 2},
-        {NULL},
+        {0},
 };
 static const struct schema schema = {.fields = fields};
 

@@ -1,0 +1,56 @@
+/* Fuzzes derivation: the input is split into a label key choice and a value,
+ * and also parsed whole as a compose service in JSON. Nothing may crash,
+ * leak or read out of bounds; a derived policy must answer decisions. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+static const char *const keys[] = {"io.hwbroker.gpio", "io.hwbroker.i2c", "io.hwbroker.uart",
+                                   "io.hwbroker.host", "io.hwbroker.units"};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct policy *p = NULL;
+	json_t *errors = NULL, *svc;
+	char *value;
+
+	if (size < 1)
+		return 0;
+	value = strndup((const char *)data + 1, size - 1);
+	if (!value)
+		return 0;
+	svc = json_pack("{s:[s,s],s:{s:s}}", "devices", "/dev/i2c-1:/dev/i2c-1:r", "/dev/gpiochip0",
+	                "labels", keys[data[0] % 5], value);
+	if (svc && policy_derive("f", svc, &p, &errors) == 0) {
+		struct policy_decision d;
+		struct policy_request r = {.kind = POLICY_I2C,
+		                           .access = POLICY_READ,
+		                           .bus = 1,
+		                           .addr = data[0] & 0x7f};
+		policy_allows(p, &r, &d);
+		struct policy_request g = {.kind = POLICY_GPIO,
+		                           .access = POLICY_WRITE,
+		                           .chip = "gpiochip0",
+		                           .line = data[0],
+		                           .line_name = value};
+		policy_allows(p, &g, &d);
+		json_decref(policy_to_json(p));
+		policy_free(p);
+	}
+	json_decref(errors);
+	json_decref(svc);
+	free(value);
+	/* The whole input as a compose service. */
+	svc = json_loadb((const char *)data, size, 0, NULL);
+	if (svc) {
+		p = NULL;
+		errors = NULL;
+		if (policy_derive("f", svc, &p, &errors) == 0)
+			policy_free(p);
+		json_decref(errors);
+		json_decref(svc);
+	}
+	return 0;
+}
