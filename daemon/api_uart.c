@@ -674,6 +674,7 @@ static int uart_put_config(struct request *req)
 		        p->name, got.data_bits, uart_parity_name(got.parity), got.stop_bits,
 		        uart_flow_name(got.flow), got.baud);
 	c = got;
+	broker_state_changed(p->a->b); /* the configuration is restored with the lease */
 	log_info(req_log_ctx(req), "%s configured: %u %u%c%u %s", p->name, c.baud, c.data_bits,
 	         uart_parity_name(c.parity)[0], c.stop_bits, uart_flow_name(c.flow));
 	return req_reply_json(req, 200, uart_config_json(&c));
@@ -959,6 +960,76 @@ static void uart_conn_closed(struct broker *b, struct service *svc, uint64_t con
 		lease_sweep(b->uart->leases, uart_sweep_lease, &s);
 }
 
+/* Persistent leases survive a restart: the port is opened and configured again. */
+struct uart_save_ctx {
+	struct uart_area *a;
+	json_t *list;
+};
+
+static bool uart_save_one(const struct lease *l, void *data)
+{
+	struct uart_save_ctx *c = data;
+	struct uart_port *p = uart_find_port(c->a, l->resource + 5);
+	struct uart_config cfg;
+
+	if (l->kind != LEASE_PERSISTENT)
+		return false;
+	json_t *rec = json_pack("{s:s,s:s}", "port", l->resource + 5, "holder", l->holder);
+	if (p && p->fd >= 0 && uart_termios_read(p->fd, &cfg) == 0)
+		json_object_set_new(rec, "config", uart_config_json(&cfg));
+	json_array_append_new(c->list, rec);
+	return false;
+}
+
+static json_t *uart_save(struct broker *b)
+{
+	struct uart_save_ctx c = {b->uart, json_array()};
+
+	lease_sweep(b->uart->leases, uart_save_one, &c);
+	return json_pack("{s:o}", "leases", c.list);
+}
+
+static void uart_restore(struct broker *b, const json_t *saved)
+{
+	struct uart_area *a = b->uart;
+	json_t *rec;
+	size_t i;
+
+	json_array_foreach(json_object_get(saved, "leases"), i, rec)
+	{
+		const char *port = json_string_value(json_object_get(rec, "port"));
+		const char *holder = json_string_value(json_object_get(rec, "holder"));
+		json_t *c = json_object_get(rec, "config");
+		char canon[UART_NAME_MAX], res[96], why[400];
+		struct uart_port *p;
+
+		if (!port || !holder || a->ops->resolve(a->be, port, canon, sizeof(canon)) < 0 ||
+		    !(p = uart_get_port(a, canon)) || uart_open_port(p) < 0) {
+			log_warn("uart", "lease of %s on %s not restored", holder ? holder : "?",
+			         port ? port : "?");
+			continue;
+		}
+		lease_acquire(a->leases, uart_resource(p, res, sizeof(res)), holder,
+		              LEASE_PERSISTENT, 0, NULL);
+		if (c) {
+			int parity = uart_parity_from_name(
+			        json_string_value(json_object_get(c, "parity")));
+			int flow =
+			        uart_flow_from_name(json_string_value(json_object_get(c, "flow")));
+			struct uart_config cfg = {
+			        (unsigned)json_integer_value(json_object_get(c, "baud")),
+			        (unsigned)json_integer_value(json_object_get(c, "data_bits")),
+			        parity < 0 ? UART_PARITY_NONE : (enum uart_parity)parity,
+			        (unsigned)json_integer_value(json_object_get(c, "stop_bits")),
+			        flow < 0 ? UART_FLOW_NONE : (enum uart_flow)flow};
+			if (uart_termios_apply(p->fd, &cfg, why, sizeof(why)) < 0)
+				log_warn("uart", "%s: saved configuration not applied: %s", canon,
+				         why);
+		}
+		log_info("uart", "restored %s's lease on %s", holder, canon);
+	}
+}
+
 static int uart_init(struct broker *b)
 {
 	struct uart_area *a = calloc(1, sizeof(*a));
@@ -1047,4 +1118,6 @@ const struct area area_uart = {
         .policy_changed = uart_policy_changed,
         .service_removed = uart_service_removed,
         .conn_closed = uart_conn_closed,
+        .save = uart_save,
+        .restore = uart_restore,
 };

@@ -175,6 +175,23 @@ class UartTest(DaemonTestCase):
         self.assertEqual(g.get("/v1/uart/ttyUSB9/config").status, 404)
 
 
+class UartPersistenceTest(unittest.TestCase):
+    def test_persistent_lease_and_configuration_survive_a_restart(self):
+        d = Daemon().start()
+        d.register("a", PORTS)
+        d.register("b", PORTS)
+        want = {"baud": 57600, "data_bits": 8, "parity": "none", "stop_bits": 2, "flow": "none"}
+        self.assertEqual(d.service("a").put("/v1/uart/ttyS0/config", body=want).status, 200)
+        self.assertEqual(d.stop(), 0)
+        d2 = Daemon(runtime=d.runtime, state=d.state).start()
+        try:
+            r = d2.service("b").post("/v1/uart/ttyS0/write", raw=b"x")
+            self.assertEqual(r.status, 409, r)
+            self.assertEqual(d2.service("a").get("/v1/uart/ttyS0/config").json, want)
+        finally:
+            self.assertEqual(d2.stop(), 0)
+
+
 class UartBufferTest(unittest.TestCase):
     def test_overflow_drops_the_oldest_and_says_so(self):
         d = Daemon(("--sim", "--uart-buffer", "1024")).start()
