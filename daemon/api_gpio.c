@@ -9,62 +9,12 @@
 #include "broker.h"
 #include "config.h"
 #include "gpio.h"
+#include "gpio_area.h"
 #include "lease.h"
 #include "log.h"
 #include "loop.h"
 #include "policy.h"
 #include "registry.h"
-
-#define GPIO_MAX_GROUP  64
-#define GPIO_EVENT_LINE 192
-
-struct gpio_watch;
-
-/* One event stream. Its queue is a ring of cfg->event_queue events; when
- * full the oldest go and a {"dropped":N} marker tells the client. */
-struct gpio_watcher {
-	struct gpio_watch *watch;
-	struct gpio_area *area;
-	struct stream *stream;
-	char service[64];
-	uint64_t conn_id;
-	enum gpio_edge edge;
-	struct gpio_event *ring;
-	size_t cap, head, count;
-	uint64_t dropped, seq;
-	char final[256]; /* last line before the end (error), if any */
-	bool ending;
-	struct gpio_watcher *next;
-};
-
-/* One kernel request per watched line, shared by its watchers. */
-struct gpio_watch {
-	char chip[GPIO_NAME_MAX];
-	char label[GPIO_NAME_MAX];
-	char name[GPIO_NAME_MAX];
-	unsigned line;
-	int fd;
-	struct gpio_watcher *watchers;
-	struct gpio_watch *next;
-};
-
-struct gpio_area {
-	struct loop_timer *presence_timer;
-	struct broker *b;
-	const struct gpio_ops *ops;
-	struct gpio_backend *be;
-	struct lease_table *leases;
-	json_t *held; /* resource -> {"chip","label","line","name","config","value"} */
-	struct gpio_watch *watches;
-};
-
-/* A resolved line: kernel chip name, label, offset and name. */
-struct gpio_target {
-	struct gpio_chip_info chip;
-	unsigned line;
-	char name[GPIO_NAME_MAX];
-	char resource[96];
-};
 
 static const char *const dir_names[] = {"as-is", "input", "output"};
 static const char *const bias_names[] = {"as-is", "disabled", "pull-up", "pull-down"};
@@ -86,7 +36,7 @@ static void gpio_resource(struct gpio_target *t)
 }
 
 /* Errors of the driver as the client sees them. */
-static int gpio_fail(struct request *req, int err, const char *chip, const char *what)
+int gpio_fail(struct request *req, int err, const char *chip, const char *what)
 {
 	switch (err) {
 	case -ENOENT:
@@ -105,7 +55,7 @@ static int gpio_fail(struct request *req, int err, const char *chip, const char 
 	}
 }
 
-static int gpio_resolve(struct request *req, struct gpio_area *a, struct gpio_target *t)
+int gpio_resolve(struct request *req, struct gpio_area *a, struct gpio_target *t)
 {
 	const char *chip = req_param(req, "chip"), *line = req_param(req, "line");
 	struct gpio_line_info info;
@@ -141,7 +91,7 @@ static int gpio_resolve(struct request *req, struct gpio_area *a, struct gpio_ta
 	return 0;
 }
 
-static int gpio_authorize(struct request *req, const struct gpio_target *t, unsigned access)
+int gpio_authorize(struct request *req, const struct gpio_target *t, unsigned access)
 {
 	struct policy_request want = {
 	        .kind = POLICY_GPIO,
@@ -154,8 +104,8 @@ static int gpio_authorize(struct request *req, const struct gpio_target *t, unsi
 	return req_authorize(req, &want);
 }
 
-static bool gpio_policy_allows(struct service *svc, const char *chip, const char *label,
-                               unsigned line, const char *name, unsigned access)
+bool gpio_policy_allows(struct service *svc, const char *chip, const char *label, unsigned line,
+                        const char *name, unsigned access)
 {
 	struct policy_request want = {
 	        .kind = POLICY_GPIO,
@@ -168,14 +118,6 @@ static bool gpio_policy_allows(struct service *svc, const char *chip, const char
 	struct policy_decision d;
 
 	return svc && policy_allows(svc->policy, &want, &d);
-}
-
-static struct gpio_watch *gpio_find_watch(struct gpio_area *a, const char *chip, unsigned line)
-{
-	for (struct gpio_watch *w = a->watches; w; w = w->next)
-		if (w->line == line && !strcmp(w->chip, chip))
-			return w;
-	return NULL;
 }
 
 static json_t *gpio_line_json(struct gpio_area *a, const struct gpio_target *t)
@@ -480,226 +422,6 @@ static int gpio_delete_line(struct request *req)
 	return req_reply_json(req, 204, NULL);
 }
 
-/* --- events --- */
-
-static void gpio_watch_free(struct gpio_area *a, struct gpio_watch *w)
-{
-	for (struct gpio_watch **pp = &a->watches; *pp; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	}
-	if (w->fd >= 0) {
-		loop_del_fd(a->b->loop, w->fd);
-		a->ops->unwatch(a->be, w->chip, w->line);
-	}
-	free(w);
-}
-
-static void gpio_watcher_end(struct gpio_watcher *wr, const char *code, const char *message)
-{
-	json_t *e = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
-	char *text = json_dumps(e, JSON_COMPACT);
-
-	if (text && !wr->ending)
-		snprintf(wr->final, sizeof(wr->final), "%s\n", text);
-	free(text);
-	json_decref(e);
-	wr->ending = true;
-	stream_close(wr->stream);
-}
-
-static void gpio_watcher_push(struct gpio_watcher *wr, const struct gpio_event *ev)
-{
-	if (!(wr->edge & ev->edge))
-		return;
-	if (wr->count == wr->cap) { /* the oldest goes */
-		wr->head = (wr->head + 1) % wr->cap;
-		wr->count--;
-		wr->dropped++;
-	}
-	wr->ring[(wr->head + wr->count) % wr->cap] = *ev;
-	wr->count++;
-	stream_wake(wr->stream);
-}
-
-static void gpio_watch_gone(struct gpio_area *a, struct gpio_watch *w)
-{
-	char msg[128];
-
-	snprintf(msg, sizeof(msg), "%s went away", w->chip);
-	log_warn("gpio", "%s: watched line %u: chip gone; ending its streams", w->chip, w->line);
-	if (w->fd >= 0)
-		loop_del_fd(a->b->loop, w->fd);
-	w->fd = -1;
-	for (struct gpio_watcher *wr = w->watchers; wr; wr = wr->next)
-		gpio_watcher_end(wr, "unavailable", msg);
-}
-
-/* Watched chips are checked once a second: a chip that disappears does not
- * always wake its event fds (Linux 6.1 does not). */
-static void gpio_check_presence(void *data)
-{
-	struct gpio_area *a = data;
-	struct gpio_chip_info info;
-
-	a->presence_timer = NULL;
-	for (struct gpio_watch *w = a->watches; w; w = w->next)
-		if (w->fd >= 0 && a->ops->chip_find(a->be, w->chip, &info) < 0)
-			gpio_watch_gone(a, w);
-	if (a->watches)
-		a->presence_timer = loop_add_timer(a->b->loop, 1000, gpio_check_presence, a);
-}
-
-static void gpio_on_events(void *data, int fd, uint32_t events)
-{
-	struct gpio_watch *w = data;
-	struct gpio_area *a = w->watchers ? w->watchers->area : NULL;
-	struct gpio_event ev[16];
-	int n;
-
-	if (!a)
-		return;
-	log_debug("gpio", "%s line %u: events 0x%x", w->chip, w->line, events);
-	while ((n = a->ops->read_events(a->be, w->chip, w->line, ev, 16)) > 0)
-		for (int i = 0; i < n; i++)
-			for (struct gpio_watcher *wr = w->watchers; wr; wr = wr->next)
-				gpio_watcher_push(wr, &ev[i]);
-	if (n < 0 || (events & (EPOLLHUP | EPOLLERR))) {
-		gpio_watch_gone(a, w);
-		a->ops->unwatch(a->be, w->chip, w->line);
-	}
-}
-
-static ssize_t gpio_watcher_fill(void *data, char *buf, size_t max)
-{
-	struct gpio_watcher *wr = data;
-	struct gpio_watch *w = wr->watch;
-	size_t used = 0;
-
-	if (wr->dropped && max >= 40) {
-		used += (size_t)snprintf(buf, max, "{\"dropped\":%llu}\n",
-		                         (unsigned long long)wr->dropped);
-		wr->dropped = 0;
-	}
-	while (wr->count && max - used >= GPIO_EVENT_LINE) {
-		const struct gpio_event *ev = &wr->ring[wr->head];
-		used += (size_t)snprintf(
-		        buf + used, max - used,
-		        "{\"chip\":\"%s\",\"line\":%u,\"name\":\"%s\",\"edge\":\"%s\","
-		        "\"timestamp_ns\":%llu,\"seq\":%llu}\n",
-		        w ? w->chip : "", ev->offset, w ? w->name : "",
-		        ev->edge == GPIO_EDGE_RISING ? "rising" : "falling",
-		        (unsigned long long)ev->timestamp_ns, (unsigned long long)++wr->seq);
-		wr->head = (wr->head + 1) % wr->cap;
-		wr->count--;
-	}
-	if (used)
-		return (ssize_t)used;
-	if (wr->ending) {
-		if (wr->final[0] && strlen(wr->final) < max) {
-			used = strlen(wr->final);
-			memcpy(buf, wr->final, used);
-			wr->final[0] = '\0';
-			return (ssize_t)used;
-		}
-		return STREAM_EOF;
-	}
-	return 0;
-}
-
-static void gpio_watcher_closed(void *data)
-{
-	struct gpio_watcher *wr = data;
-	struct gpio_watch *w = wr->watch;
-
-	if (w) {
-		for (struct gpio_watcher **pp = &w->watchers; *pp; pp = &(*pp)->next) {
-			if (*pp == wr) {
-				*pp = wr->next;
-				break;
-			}
-		}
-		if (!w->watchers)
-			gpio_watch_free(wr->area, w);
-	}
-	free(wr->ring);
-	free(wr);
-}
-
-static const struct stream_ops gpio_watcher_ops = {gpio_watcher_fill, gpio_watcher_closed};
-
-static int gpio_watch_line(struct request *req)
-{
-	struct gpio_area *a = req_broker(req)->gpio;
-	struct service *svc = req_service(req);
-	const char *edge = req_query(req, "edge");
-	struct gpio_watcher *wr;
-	struct gpio_watch *w;
-	struct gpio_target t;
-	int e = GPIO_EDGE_BOTH, r;
-
-	if (edge &&
-	    (e = NAME_INDEX(((const char *const[]){"", "rising", "falling", "both"}), edge)) <= 0)
-		return req_error(req, -EBADMSG, "edge=rising, falling or both",
-		                 "unknown edge \"%.32s\"", edge);
-	if (gpio_resolve(req, a, &t) || gpio_authorize(req, &t, POLICY_READ))
-		return 0;
-	if (lease_find(a->leases, t.resource))
-		return req_error(req, -EBUSY, "release the line first",
-		                 "%s line %u is driven (held by %s); only inputs can be watched",
-		                 t.chip.name, t.line, lease_find(a->leases, t.resource)->holder);
-	w = gpio_find_watch(a, t.chip.name, t.line);
-	if (!w) {
-		w = calloc(1, sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-		snprintf(w->chip, sizeof(w->chip), "%s", t.chip.name);
-		snprintf(w->label, sizeof(w->label), "%s", t.chip.label);
-		snprintf(w->name, sizeof(w->name), "%s", t.name);
-		w->line = t.line;
-		r = a->ops->watch(a->be, t.chip.name, t.line, GPIO_BIAS_AS_IS, &w->fd);
-		if (r == 0 && (r = loop_add_fd(a->b->loop, w->fd, EPOLLIN, gpio_on_events, w)) < 0)
-			a->ops->unwatch(a->be, t.chip.name, t.line);
-		if (r < 0) {
-			free(w);
-			return gpio_fail(req, r, t.chip.name, "line");
-		}
-		w->next = a->watches;
-		a->watches = w;
-		if (!a->presence_timer)
-			a->presence_timer =
-			        loop_add_timer(a->b->loop, 1000, gpio_check_presence, a);
-	}
-	wr = calloc(1, sizeof(*wr));
-	if (wr)
-		wr->ring = calloc(a->b->cfg->event_queue, sizeof(*wr->ring));
-	if (!wr || !wr->ring) {
-		if (wr)
-			free(wr);
-		if (!w->watchers)
-			gpio_watch_free(a, w);
-		return -ENOMEM;
-	}
-	wr->watch = w;
-	wr->area = a;
-	wr->cap = a->b->cfg->event_queue;
-	wr->edge = (enum gpio_edge)e;
-	wr->conn_id = req_conn_id(req);
-	snprintf(wr->service, sizeof(wr->service), "%s", svc ? svc->name : "admin");
-	wr->next = w->watchers;
-	w->watchers = wr;
-	wr->stream = req_stream(req, "application/x-ndjson", &gpio_watcher_ops, wr);
-	if (!wr->stream) {
-		gpio_watcher_closed(wr);
-		return 0;
-	}
-	log_info(req_log_ctx(req), "watching %s line %u (%s)", t.chip.name, t.line,
-	         edge ? edge : "both");
-	return 0;
-}
-
 /* --- simulated outside world (admin socket, --sim only) --- */
 
 static int gpio_sim_pull(struct request *req)
@@ -777,22 +499,6 @@ static bool gpio_sweep_lease(const struct lease *l, void *data)
 		gpio_drop_line(s->a, chip, line, l->resource);
 	}
 	return drop;
-}
-
-static void gpio_sweep_watchers(struct gpio_area *a, struct service *svc, bool policy_only)
-{
-	for (struct gpio_watch *w = a->watches; w; w = w->next) {
-		for (struct gpio_watcher *wr = w->watchers; wr; wr = wr->next) {
-			if (strcmp(wr->service, svc->name) || wr->ending)
-				continue;
-			if (policy_only && gpio_policy_allows(svc, w->chip, w->label, w->line,
-			                                      w->name, POLICY_READ))
-				continue;
-			gpio_watcher_end(wr, "forbidden",
-			                 policy_only ? "revoked: the service's policy changed"
-			                             : "the service was removed");
-		}
-	}
 }
 
 static void gpio_policy_changed(struct broker *b, struct service *svc)
@@ -914,16 +620,7 @@ static void gpio_fini(struct broker *b)
 
 	if (!a)
 		return;
-	if (a->presence_timer)
-		loop_cancel_timer(b->loop, a->presence_timer);
-	while (a->watches) {
-		struct gpio_watch *w = a->watches;
-		/* Streams are gone with the transport; detach what is left. */
-		for (struct gpio_watcher *wr = w->watchers; wr; wr = wr->next)
-			wr->watch = NULL;
-		w->watchers = NULL;
-		gpio_watch_free(a, w);
-	}
+	gpio_events_fini(a);
 	a->ops->close(a->be);
 	lease_table_free(a->leases);
 	json_decref(a->held);
