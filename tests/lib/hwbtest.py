@@ -127,7 +127,10 @@ def raw_exchange(path, payload, timeout=5):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     s.connect(path)
-    s.sendall(payload)
+    try:
+        s.sendall(payload)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # refused before it read the request: its answer is still there to read
     out = b""
     try:
         while True:
