@@ -10,11 +10,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "area.h"
+#include "areas.h"
 #include "audit.h"
-#include "broker.h"
 #include "config.h"
+#include "driver_env.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "registry.h"
 #include "state.h"
 #include "transport.h"
@@ -63,29 +66,29 @@ static int main_mkdir_p(const char *path, mode_t mode)
 
 static void main_on_signal(void *data, int fd, uint32_t events)
 {
-	struct broker *b = data;
+	struct daemon *d = data;
 	struct signalfd_siginfo si;
 	enum log_level level;
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			if (config_reload(b->cfg) < 0) {
+			if (config_reload(d->cfg) < 0) {
 				log_error("main",
 				          "SIGHUP: configuration not reloaded (errors above)");
 				continue;
 			}
-			if (log_parse_level(b->cfg->log_level, &level) == 0)
+			if (log_parse_level(d->cfg->log_level, &level) == 0)
 				log_set_level(level);
 			log_info("main", "SIGHUP: configuration reloaded");
 			continue;
 		}
 		log_info("main", "signal %u: shutting down", si.ssi_signo);
 		main_notify("STOPPING=1");
-		loop_quit(b->loop);
+		loop_quit(d->loop);
 	}
 }
 
-static int main_setup_signals(struct broker *b)
+static int main_setup_signals(struct daemon *d)
 {
 	sigset_t set;
 	int fd;
@@ -100,14 +103,14 @@ static int main_setup_signals(struct broker *b)
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	return loop_add_fd(b->loop, fd, EPOLLIN, main_on_signal, b) < 0 ? -EIO : fd;
+	return loop_add_fd(d->loop, fd, EPOLLIN, main_on_signal, d) < 0 ? -EIO : fd;
 }
 
-static int main_init_areas(struct broker *b, size_t *n_init)
+static int main_init_areas(struct daemon *d, size_t *n_init)
 {
-	for (*n_init = 0; broker_areas[*n_init]; (*n_init)++) {
-		const struct area *a = broker_areas[*n_init];
-		int r = a->init ? a->init(b) : 0;
+	for (*n_init = 0; d->areas[*n_init]; (*n_init)++) {
+		const struct area *a = d->areas[*n_init];
+		int r = a->init ? a->init(d) : 0;
 		if (r < 0) {
 			log_error("main", "%s: cannot start: %s", a->name, strerror(-r));
 			return r;
@@ -116,20 +119,106 @@ static int main_init_areas(struct broker *b, size_t *n_init)
 	return 0;
 }
 
-static void main_fini_areas(struct broker *b, size_t n_init)
+static void main_fini_areas(struct daemon *d, size_t n_init)
 {
 	while (n_init-- > 0)
-		if (broker_areas[n_init]->fini)
-			broker_areas[n_init]->fini(b);
+		if (d->areas[n_init]->fini)
+			d->areas[n_init]->fini(d);
+}
+
+/* --- wiring: registry and transport events to the areas --- */
+
+static int main_service_added(void *ctx, struct service *svc)
+{
+	struct daemon *d = ctx;
+
+	return transport_add_service(d->transport, svc);
+}
+
+static void main_service_policy_changed(void *ctx, struct service *svc)
+{
+	area_notify_policy_changed(ctx, svc);
+}
+
+static void main_service_closing(void *ctx, struct service *svc)
+{
+	struct daemon *d = ctx;
+
+	transport_remove_service(d->transport, svc);
+}
+
+static void main_conn_closed(void *ctx, struct service *svc, uint64_t conn_id)
+{
+	area_notify_conn_closed(ctx, svc, conn_id);
+}
+
+static int main_run(struct daemon *d)
+{
+	const struct transport_hooks th = {d, main_conn_closed};
+	const struct registry_hooks rh = {d, main_service_added, main_service_policy_changed,
+	                                  main_service_closing};
+	size_t n_areas = 0;
+	int r = -ENOMEM, sigfd;
+
+	sigfd = main_setup_signals(d);
+	if (sigfd < 0)
+		return sigfd;
+	d->audit = audit_open(d->cfg->state_dir, d->cfg->audit_max_bytes);
+	if (!d->audit) {
+		log_error("main", "cannot open the audit log in %s", d->cfg->state_dir);
+		goto close_signals;
+	}
+	d->metrics = metrics_new();
+	d->transport = d->metrics ? transport_new(d, &th) : NULL;
+	if (!d->transport)
+		goto free_metrics;
+	d->registry = registry_new(d->cfg->runtime_dir, &rh);
+	d->state = d->registry ? state_new(d) : NULL;
+	if (!d->state)
+		goto free_registry;
+	r = main_init_areas(d, &n_areas);
+	if (r < 0)
+		goto fini_areas;
+	state_load(d->state);
+	registry_sweep_stale(d->registry);
+	r = transport_open_admin(d->transport);
+	if (r < 0)
+		goto fini_areas;
+	log_info("main", "hwbrokerd %s ready: %s board, host actions via %s, runtime %s",
+	         HWB_VERSION, d->cfg->sim ? "simulated" : "real", d->cfg->host_backend,
+	         d->cfg->runtime_dir);
+	main_notify("READY=1");
+	r = loop_run(d->loop);
+
+fini_areas:
+	/* What is pending is written; sockets go before the areas, so no client
+	 * reaches a half-torn-down daemon. Service directories stay. */
+	state_free(d->state);
+	d->state = NULL;
+	registry_free(d->registry);
+	d->registry = NULL;
+	transport_free(d->transport);
+	d->transport = NULL;
+	main_fini_areas(d, n_areas);
+free_registry:
+	state_free(d->state);
+	registry_free(d->registry);
+	transport_free(d->transport);
+free_metrics:
+	metrics_free(d->metrics);
+	audit_close(d->audit);
+close_signals:
+	close(sigfd);
+	return r;
 }
 
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	struct broker b = {.cfg = &cfg};
+	struct drv_env env;
+	struct daemon d = {.cfg = &cfg, .env = &env, .areas = daemon_areas};
 	enum log_level level;
-	size_t n_areas = 0;
-	int r, sigfd = -1, status = EXIT_FAILURE;
+	int r, status = EXIT_FAILURE;
 
 	r = config_load(&cfg, argc, argv);
 	if (r > 0)
@@ -148,50 +237,12 @@ int main(int argc, char **argv)
 		          strerror(-r));
 		goto free_config;
 	}
-	b.loop = loop_new();
-	if (!b.loop)
+	d.loop = loop_new();
+	if (!d.loop)
 		goto free_config;
-	sigfd = main_setup_signals(&b);
-	if (sigfd < 0)
-		goto free_loop;
-	b.audit = audit_open(cfg.state_dir, cfg.audit_max_bytes);
-	if (!b.audit) {
-		log_error("main", "cannot open the audit log in %s", cfg.state_dir);
-		goto close_signals;
-	}
-	b.transport = transport_new(&b);
-	if (!b.transport)
-		goto close_audit;
-	b.registry = registry_new(&b);
-	if (!b.registry)
-		goto free_transport;
-	if (main_init_areas(&b, &n_areas) < 0)
-		goto fini_areas;
-	state_load(&b);
-	if (transport_open_admin(b.transport) < 0)
-		goto fini_areas;
-	log_info("main", "hwbrokerd %s ready: %s board, host actions via %s, runtime %s",
-	         HWB_VERSION, cfg.sim ? "simulated" : "real", cfg.host_backend, cfg.runtime_dir);
-	main_notify("READY=1");
-	r = loop_run(b.loop);
-	status = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-	broker_flush_state(&b);
-
-fini_areas:
-	/* Sockets go first so no client reaches a half-torn-down daemon. */
-	registry_free(b.registry);
-	b.registry = NULL;
-free_transport:
-	transport_free(b.transport);
-	main_fini_areas(&b, n_areas);
-	if (b.registry)
-		registry_free(b.registry);
-close_audit:
-	audit_close(b.audit);
-close_signals:
-	close(sigfd);
-free_loop:
-	loop_free(b.loop);
+	driver_env_init(&env, d.loop);
+	status = main_run(&d) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	loop_free(d.loop);
 free_config:
 	config_free(&cfg);
 	return status;

@@ -12,3 +12,8 @@ const struct gpio_ops *gpio_backend_find(const char *name)
 			return gpio_backends[i];
 	return NULL;
 }
+
+const struct gpio_sim_ops *gpio_backend_sim(const struct gpio_ops *ops)
+{
+	return ops == &gpio_sim_ops ? &gpio_sim_control : NULL;
+}

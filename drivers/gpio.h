@@ -6,12 +6,21 @@
  * kernel name ("gpiochip0"), number ("0") or label; ops take any of them. */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct config;
+#include "env.h"
+
 struct gpio_backend;
+
+/* What a backend is opened with. */
+struct gpio_params {
+	const char *dev_dir;    /* gpiod: where the gpiochipN nodes are ("/dev") */
+	const char *board_file; /* sim: a board file, or NULL for the built-in board */
+	const struct drv_env *env;
+};
 
 enum gpio_direction { GPIO_DIR_AS_IS, GPIO_DIR_INPUT, GPIO_DIR_OUTPUT };
 enum gpio_bias { GPIO_BIAS_AS_IS, GPIO_BIAS_DISABLED, GPIO_BIAS_PULL_UP, GPIO_BIAS_PULL_DOWN };
@@ -55,7 +64,7 @@ struct gpio_event {
 
 struct gpio_ops {
 	const char *name;
-	int (*open)(struct gpio_backend **out, const struct config *cfg);
+	int (*open)(struct gpio_backend **out, const struct gpio_params *params);
 	void (*close)(struct gpio_backend *be);
 	/* Chips by index 0..; -ENOENT past the last. */
 	int (*chip_info)(struct gpio_backend *be, unsigned index, struct gpio_chip_info *out);
@@ -84,14 +93,26 @@ struct gpio_ops {
 	int (*read_events)(struct gpio_backend *be, const char *chip, unsigned offset,
 	                   struct gpio_event *events, size_t max);
 	int (*unwatch)(struct gpio_backend *be, const char *chip, unsigned offset);
-	/* Simulated board only (NULL otherwise): the outside world. level 1/0,
-	 * or -1 to stop driving; present false removes the chip. */
-	int (*sim_pull)(struct gpio_backend *be, const char *chip, unsigned offset, int level);
-	int (*sim_set_present)(struct gpio_backend *be, const char *chip, bool present);
+};
+
+/* The simulated board's outside world, beside the ops: only the simulated
+ * backend has it, and only the daemon's --sim controls reach it. */
+struct gpio_sim_ops {
+	/* Drive an input from outside: level 1/0, or -1 to stop driving. */
+	int (*pull)(struct gpio_backend *be, const char *chip, unsigned offset, int level);
+	/* false removes the chip (requests and watches end), true brings it back. */
+	int (*set_present)(struct gpio_backend *be, const char *chip, bool present);
+	/* Every chip and line as the outside world sees it (new reference):
+	 * {"chips":[{"chip","label","present","lines":[{"line","name","level",
+	 * "direction","bias","drive","active_low","requested","watched","pull"}]}]} */
+	json_t *(*snapshot)(struct gpio_backend *be);
 };
 
 extern const struct gpio_ops gpio_sim_ops;
 extern const struct gpio_ops gpio_gpiod_ops;
+extern const struct gpio_sim_ops gpio_sim_control;
 
 /* "sim" or "gpiod". NULL if unknown. */
 const struct gpio_ops *gpio_backend_find(const char *name);
+/* The simulator controls of a backend: non-NULL only for the simulated one. */
+const struct gpio_sim_ops *gpio_backend_sim(const struct gpio_ops *ops);

@@ -1,6 +1,6 @@
 /* Real GPIO through libgpiod 1.6 (character device v1 ABI). Kept small and
  * direct: the kernel-device tests in tests/vm drive it against gpio-sim.
- * Chips are opened lazily from cfg->dev_dir and dropped when they fail with
+ * Chips are opened lazily from params->dev_dir and dropped when they fail with
  * ENODEV, so an unplugged chip that returns works again. */
 #include <dirent.h>
 #include <errno.h>
@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
 #include "gpio.h"
 
 #define GPIOD_MAX_CHIPS 32
@@ -28,14 +27,14 @@ struct gpio_backend {
 	struct gpiod_slot slots[GPIOD_MAX_CHIPS];
 };
 
-static int gpiod_be_open(struct gpio_backend **out, const struct config *cfg)
+static int gpiod_be_open(struct gpio_backend **out, const struct gpio_params *params)
 {
 	struct gpio_backend *be = calloc(1, sizeof(*be));
 
 	if (!be)
 		return -ENOMEM;
 	snprintf(be->dev_dir, sizeof(be->dev_dir), "%s",
-	         cfg && cfg->dev_dir ? cfg->dev_dir : "/dev");
+	         params && params->dev_dir ? params->dev_dir : "/dev");
 	*out = be;
 	return 0;
 }

@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "gpio.h"
 
 #define SIM_MAX_CHIPS 16
@@ -37,6 +36,7 @@ struct sim_chip {
 };
 
 struct gpio_backend {
+	const struct drv_env *env;
 	struct sim_chip chips[SIM_MAX_CHIPS];
 	unsigned n_chips;
 };
@@ -77,7 +77,7 @@ static int sim_load_board(struct gpio_backend *be, const char *path)
 	int r = 0;
 
 	if (!root) {
-		fprintf(stderr, "hwbrokerd: %s:%d: %s\n", path, jerr.line, jerr.text);
+		env_log(be->env, DRV_LOG_ERROR, "gpio", "%s:%d: %s", path, jerr.line, jerr.text);
 		return -EINVAL;
 	}
 	chips = json_object_get(root, "gpio");
@@ -89,8 +89,8 @@ static int sim_load_board(struct gpio_backend *be, const char *path)
 		                 json_string_value(json_object_get(c, "names_prefix")),
 		                 json_object_get(c, "names"));
 		if (r < 0) {
-			fprintf(stderr, "hwbrokerd: %s: gpio chip %zu: 1..%d lines needed\n", path,
-			        i, SIM_MAX_LINES);
+			env_log(be->env, DRV_LOG_ERROR, "gpio",
+			        "%s: gpio chip %zu: 1..%d lines needed", path, i, SIM_MAX_LINES);
 			break;
 		}
 	}
@@ -100,15 +100,16 @@ static int sim_load_board(struct gpio_backend *be, const char *path)
 
 static void sim_close(struct gpio_backend *be);
 
-static int sim_open(struct gpio_backend **out, const struct config *cfg)
+static int sim_open(struct gpio_backend **out, const struct gpio_params *params)
 {
 	struct gpio_backend *be = calloc(1, sizeof(*be));
 	int r;
 
 	if (!be)
 		return -ENOMEM;
-	if (cfg && cfg->board_file)
-		r = sim_load_board(be, cfg->board_file);
+	be->env = params ? params->env : NULL;
+	if (params && params->board_file)
+		r = sim_load_board(be, params->board_file);
 	else if ((r = sim_add_chip(be, "pinctrl-sim", 54, "GPIO", NULL)) == 0)
 		r = sim_add_chip(be, "sim-expander", 8, "EXP", NULL);
 	if (r < 0) {
@@ -460,6 +461,44 @@ const struct gpio_ops gpio_sim_ops = {
         .watch = sim_watch,
         .read_events = sim_read_events,
         .unwatch = sim_unwatch,
-        .sim_pull = sim_pull,
-        .sim_set_present = sim_set_present,
+};
+
+static const char *sim_dir_name(const struct sim_line *l)
+{
+	if (!l->requested && !l->watched)
+		return "input";
+	return l->cfg.direction == GPIO_DIR_OUTPUT ? "output" : "input";
+}
+
+static json_t *sim_snapshot(struct gpio_backend *be)
+{
+	static const char *const bias[] = {"as-is", "disabled", "pull-up", "pull-down"};
+	static const char *const drive[] = {"push-pull", "open-drain", "open-source"};
+	json_t *chips = json_array();
+
+	for (unsigned c = 0; c < be->n_chips; c++) {
+		const struct sim_chip *sc = &be->chips[c];
+		json_t *lines = json_array();
+		for (unsigned i = 0; i < sc->n; i++) {
+			const struct sim_line *l = &sc->lines[i];
+			json_array_append_new(
+			        lines,
+			        json_pack("{s:i,s:s,s:i,s:s,s:s,s:s,s:b,s:b,s:b,s:i}", "line",
+			                  (int)i, "name", l->name, "level", sim_phys_level(l),
+			                  "direction", sim_dir_name(l), "bias", bias[l->cfg.bias],
+			                  "drive", drive[l->cfg.drive], "active_low",
+			                  l->cfg.active_low, "requested", l->requested, "watched",
+			                  l->watched, "pull", l->pull));
+		}
+		json_array_append_new(chips,
+		                      json_pack("{s:s,s:s,s:b,s:o}", "chip", sc->name, "label",
+		                                sc->label, "present", sc->present, "lines", lines));
+	}
+	return json_pack("{s:o}", "chips", chips);
+}
+
+const struct gpio_sim_ops gpio_sim_control = {
+        .pull = sim_pull,
+        .set_present = sim_set_present,
+        .snapshot = sim_snapshot,
 };

@@ -11,9 +11,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct config;
-struct loop;
+#include "env.h"
+
 struct host_backend;
+
+/* What a backend is opened with. */
+struct host_params {
+	unsigned timeout_ms; /* dbus: per call */
+	const struct drv_env *env;
+};
 
 enum host_action {
 	HOST_REBOOT,
@@ -38,19 +44,26 @@ typedef void (*host_done_fn)(void *data, const struct host_result *res);
 
 struct host_ops {
 	const char *name;
-	int (*open)(struct host_backend **out, struct loop *loop, const struct config *cfg);
+	int (*open)(struct host_backend **out, const struct host_params *params);
 	/* Pending calls complete with -ESHUTDOWN before close returns. */
 	void (*close)(struct host_backend *be);
 	/* arg: the hostname (SET_HOSTNAME) or unit (RESTART_UNIT), else NULL.
 	 * 0 when started (done will run), or -errno (done will not run). */
 	int (*call)(struct host_backend *be, enum host_action action, const char *arg,
 	            host_done_fn done, void *data);
-	/* Simulated only: what was asked, oldest first (new reference). */
-	json_t *(*sim_actions)(struct host_backend *be);
+};
+
+/* The simulated host, beside the ops (simulated backend only). */
+struct host_sim_ops {
+	/* What was asked, oldest first: [{"action","arg"}] (new reference). */
+	json_t *(*actions)(struct host_backend *be);
 };
 
 extern const struct host_ops host_sim_ops;
 extern const struct host_ops host_dbus_ops;
+extern const struct host_sim_ops host_sim_control;
 
 const struct host_ops *host_backend_find(const char *name);
+/* The simulator controls of a backend: non-NULL only for the simulated one. */
+const struct host_sim_ops *host_backend_sim(const struct host_ops *ops);
 const char *host_action_name(enum host_action action);

@@ -9,10 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
 #include "host.h"
-#include "log.h"
-#include "loop.h"
 
 #define HD_DEFAULT_ADDRESS "unix:path=/run/dbus/system_bus_socket"
 #define HD_MAX_WATCHES     16
@@ -29,11 +26,11 @@ struct hd_call {
 struct hd_timeout {
 	struct host_backend *be;
 	DBusTimeout *t;
-	struct loop_timer *timer;
+	struct drv_timer *timer;
 };
 
 struct host_backend {
-	struct loop *loop;
+	const struct drv_env *env;
 	char address[512];
 	unsigned timeout_ms;
 	DBusConnection *conn;
@@ -65,7 +62,7 @@ static void hd_dispatch(void *data);
 
 static void hd_schedule_dispatch(struct host_backend *be)
 {
-	if (!be->dispatch_posted && loop_post(be->loop, hd_dispatch, be) == 0)
+	if (!be->dispatch_posted && env_post(be->env, hd_dispatch, be) == 0)
 		be->dispatch_posted = true;
 }
 
@@ -101,11 +98,11 @@ static void hd_sync_fd(struct host_backend *be, int fd)
 	uint32_t ev = hd_fd_events(be, fd);
 
 	if (!ev) {
-		loop_del_fd(be->loop, fd);
+		env_fd_del(be->env, fd);
 		return;
 	}
-	if (loop_mod_fd(be->loop, fd, ev) == -ENOENT)
-		loop_add_fd(be->loop, fd, ev, hd_on_fd, be);
+	if (env_fd_mod(be->env, fd, ev) == -ENOENT)
+		env_fd_add(be->env, fd, ev, hd_on_fd, be);
 }
 
 static dbus_bool_t hd_add_watch(DBusWatch *w, void *data)
@@ -144,8 +141,8 @@ static void hd_timeout_fire(void *data)
 	struct hd_timeout *ht = data;
 
 	/* Re-arm first: handling may remove (and free) the timeout. */
-	ht->timer = loop_add_timer(ht->be->loop, (uint64_t)dbus_timeout_get_interval(ht->t),
-	                           hd_timeout_fire, ht);
+	ht->timer = env_timer_add(ht->be->env, (uint64_t)dbus_timeout_get_interval(ht->t),
+	                          hd_timeout_fire, ht);
 	dbus_timeout_handle(ht->t);
 	hd_schedule_dispatch(ht->be);
 }
@@ -153,11 +150,11 @@ static void hd_timeout_fire(void *data)
 static void hd_timeout_arm(struct hd_timeout *ht)
 {
 	if (ht->timer)
-		loop_cancel_timer(ht->be->loop, ht->timer);
+		env_timer_cancel(ht->be->env, ht->timer);
 	ht->timer = NULL;
 	if (dbus_timeout_get_enabled(ht->t))
-		ht->timer = loop_add_timer(ht->be->loop, (uint64_t)dbus_timeout_get_interval(ht->t),
-		                           hd_timeout_fire, ht);
+		ht->timer = env_timer_add(ht->be->env, (uint64_t)dbus_timeout_get_interval(ht->t),
+		                          hd_timeout_fire, ht);
 }
 
 static void hd_timeout_free(void *data)
@@ -165,7 +162,7 @@ static void hd_timeout_free(void *data)
 	struct hd_timeout *ht = data;
 
 	if (ht->timer)
-		loop_cancel_timer(ht->be->loop, ht->timer);
+		env_timer_cancel(ht->be->env, ht->timer);
 	free(ht);
 }
 
@@ -187,7 +184,7 @@ static void hd_remove_timeout(DBusTimeout *t, void *data)
 	struct hd_timeout *ht = dbus_timeout_get_data(t);
 
 	if (ht && ht->timer) {
-		loop_cancel_timer(ht->be->loop, ht->timer);
+		env_timer_cancel(ht->be->env, ht->timer);
 		ht->timer = NULL;
 	}
 }
@@ -256,7 +253,7 @@ static int hd_connect(struct host_backend *be, char *msg, size_t len)
 	if (be->conn && dbus_connection_get_is_connected(be->conn))
 		return 0;
 	if (be->conn) {
-		log_warn("host", "system bus connection lost; reconnecting");
+		env_log(be->env, DRV_LOG_WARN, "host", "system bus connection lost; reconnecting");
 		hd_disconnect(be);
 	}
 	dbus_error_init(&err);
@@ -289,19 +286,19 @@ static int hd_connect(struct host_backend *be, char *msg, size_t len)
 		return -ENODEV;
 	}
 	dbus_message_unref(hello);
-	log_info("host", "connected to the system bus at %s", be->address);
+	env_log(be->env, DRV_LOG_INFO, "host", "connected to the system bus at %s", be->address);
 	return 0;
 }
 
-static int hd_open(struct host_backend **out, struct loop *loop, const struct config *cfg)
+static int hd_open(struct host_backend **out, const struct host_params *params)
 {
 	struct host_backend *be = calloc(1, sizeof(*be));
 	const char *addr = getenv("DBUS_SYSTEM_BUS_ADDRESS");
 
 	if (!be)
 		return -ENOMEM;
-	be->loop = loop;
-	be->timeout_ms = cfg && cfg->dbus_timeout_ms ? cfg->dbus_timeout_ms : 5000;
+	be->env = params->env;
+	be->timeout_ms = params->timeout_ms ? params->timeout_ms : 5000;
 	snprintf(be->address, sizeof(be->address), "%s", addr && *addr ? addr : HD_DEFAULT_ADDRESS);
 	*out = be;
 	return 0;
@@ -506,7 +503,7 @@ static int hd_call(struct host_backend *be, enum host_action action, const char 
 	int r = hd_connect(be, msg, sizeof(msg));
 
 	if (r < 0) {
-		log_warn("host", "%s", msg);
+		env_log(be->env, DRV_LOG_WARN, "host", "%s", msg);
 		return r;
 	}
 	m = hd_message(action, arg);

@@ -7,12 +7,11 @@
 #include <time.h>
 
 #include "host.h"
-#include "loop.h"
 
 #define SIM_MAX_RECORDS 256
 
 struct host_backend {
-	struct loop *loop;
+	const struct drv_env *env;
 	char hostname[256];
 	json_t *actions;
 	struct sim_call *pending;
@@ -23,7 +22,7 @@ struct sim_call {
 	host_done_fn done;
 	void *data;
 	struct host_result res;
-	struct loop_timer *timer;
+	struct drv_timer *timer;
 	struct sim_call *next;
 };
 
@@ -44,13 +43,13 @@ const char *host_action_name(enum host_action action)
 	return (unsigned)action < sizeof(names) / sizeof(names[0]) ? names[action] : "?";
 }
 
-static int sim_open(struct host_backend **out, struct loop *loop, const struct config *cfg)
+static int sim_open(struct host_backend **out, const struct host_params *params)
 {
 	struct host_backend *be = calloc(1, sizeof(*be));
 
 	if (!be)
 		return -ENOMEM;
-	be->loop = loop;
+	be->env = params->env;
 	snprintf(be->hostname, sizeof(be->hostname), "hwbroker-sim");
 	be->actions = json_array();
 	*out = be;
@@ -80,7 +79,7 @@ static void sim_close(struct host_backend *be)
 {
 	while (be->pending) {
 		struct sim_call *c = be->pending;
-		loop_cancel_timer(be->loop, c->timer);
+		env_timer_cancel(be->env, c->timer);
 		c->res.err = -ESHUTDOWN;
 		sim_finish(c);
 	}
@@ -124,7 +123,7 @@ static int sim_call(struct host_backend *be, enum host_action action, const char
 		break;
 	}
 	/* Asynchronous like the real thing: the answer comes on a later turn. */
-	c->timer = loop_add_timer(be->loop, 0, sim_finish, c);
+	c->timer = env_timer_add(be->env, 0, sim_finish, c);
 	if (!c->timer) {
 		free(c);
 		return -ENOMEM;
@@ -144,5 +143,13 @@ const struct host_ops host_sim_ops = {
         .open = sim_open,
         .close = sim_close,
         .call = sim_call,
-        .sim_actions = sim_actions,
 };
+
+const struct host_sim_ops host_sim_control = {
+        .actions = sim_actions,
+};
+
+const struct host_sim_ops *host_backend_sim(const struct host_ops *ops)
+{
+	return ops == &host_sim_ops ? &host_sim_control : NULL;
+}

@@ -46,3 +46,8 @@ bool i2c_op_writes(enum i2c_op op)
 		return false;
 	}
 }
+
+const struct i2c_sim_ops *i2c_backend_sim(const struct i2c_ops *ops)
+{
+	return ops == &i2c_sim_ops ? &i2c_sim_control : NULL;
+}

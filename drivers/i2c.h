@@ -8,12 +8,21 @@
  * I2C_FUNC_* name in *missing). */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct config;
+#include "env.h"
+
 struct i2c_backend;
+
+/* What a backend is opened with. */
+struct i2c_params {
+	const char *dev_dir;    /* dev: where the i2c-N nodes are ("/dev") */
+	const char *board_file; /* sim: a board file, or NULL for the built-in board */
+	const struct drv_env *env;
+};
 
 #define I2C_MAX_BUSES 64
 #define I2C_BLOCK_MAX 32
@@ -57,7 +66,7 @@ struct i2c_status {
 
 struct i2c_ops {
 	const char *name;
-	int (*open)(struct i2c_backend **out, const struct config *cfg);
+	int (*open)(struct i2c_backend **out, const struct i2c_params *params);
 	void (*close)(struct i2c_backend *be);
 	/* Bus numbers present now (at most max). Loop thread. */
 	int (*list_buses)(struct i2c_backend *be, unsigned *buses, size_t max);
@@ -66,14 +75,30 @@ struct i2c_ops {
 	                struct i2c_xfer_msg *msgs, size_t n, struct i2c_status *st);
 	int (*smbus)(struct i2c_backend *be, unsigned bus, unsigned addr, struct i2c_smbus *s,
 	             struct i2c_status *st);
-	/* Simulated board only: make every transfer on bus take delay_ms. */
-	int (*sim_delay)(struct i2c_backend *be, unsigned bus, unsigned delay_ms);
+};
+
+/* The simulated board's controls, beside the ops (simulated backend only).
+ * Safe from the loop thread while workers run transfers. */
+struct i2c_sim_ops {
+	/* Every transfer on bus takes delay_ms (a slow or clock-stretching part). */
+	int (*set_delay)(struct i2c_backend *be, unsigned bus, unsigned delay_ms);
+	/* The next count transfers to addr on bus fail with err (-EREMOTEIO: a
+	 * NACK; -EIO: a bus error; -ENODEV: the adapter went away; -EBUSY: a
+	 * kernel driver owns the address; -ETIMEDOUT: the adapter timed out). */
+	int (*inject_fault)(struct i2c_backend *be, unsigned bus, unsigned addr, int err,
+	                    unsigned count);
+	/* Buses and the devices' lasting state (EEPROM contents, configuration
+	 * registers; not measurements or address pointers). New reference. */
+	json_t *(*snapshot)(struct i2c_backend *be);
 };
 
 extern const struct i2c_ops i2c_sim_ops;
 extern const struct i2c_ops i2c_dev_ops;
+extern const struct i2c_sim_ops i2c_sim_control;
 
 const struct i2c_ops *i2c_backend_find(const char *name);
+/* The simulator controls of a backend: non-NULL only for the simulated one. */
+const struct i2c_sim_ops *i2c_backend_sim(const struct i2c_ops *ops);
 /* "read_byte_data" <-> I2C_OP_READ_BYTE_DATA */
 const char *i2c_op_name(enum i2c_op op);
 int i2c_op_from_name(const char *name);

@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "i2c.h"
 
 #define DEV_MAX_MSGS 42 /* I2C_RDWR_IOCTL_MAX_MSGS */
@@ -33,14 +32,14 @@ struct i2c_backend {
 	struct dev_slot slots[I2C_MAX_BUSES];
 };
 
-static int dev_open(struct i2c_backend **out, const struct config *cfg)
+static int dev_open(struct i2c_backend **out, const struct i2c_params *params)
 {
 	struct i2c_backend *be = calloc(1, sizeof(*be));
 
 	if (!be)
 		return -ENOMEM;
 	snprintf(be->dev_dir, sizeof(be->dev_dir), "%s",
-	         cfg && cfg->dev_dir ? cfg->dev_dir : "/dev");
+	         params && params->dev_dir ? params->dev_dir : "/dev");
 	pthread_mutex_init(&be->lock, NULL);
 	*out = be;
 	return 0;
@@ -162,6 +161,10 @@ static int dev_transfer(struct i2c_backend *be, unsigned bus, unsigned addr,
 		return r;
 	if (n > DEV_MAX_MSGS)
 		return -E2BIG;
+	/* I2C_RDWR does not look at who owns the address; I2C_SLAVE does (EBUSY
+	 * when a kernel driver has bound it), so it is asked first, as for SMBus. */
+	if (ioctl(s->fd, I2C_SLAVE, (unsigned long)addr) < 0)
+		return errno == EBUSY ? -EBUSY : dev_error(be, s, errno, st);
 	for (size_t i = 0; i < n; i++) {
 		km[i].addr = (uint16_t)addr;
 		km[i].flags = msgs[i].read ? I2C_M_RD : 0;

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
 #include "i2c.h"
 #include "i2c_sim.h"
 
@@ -19,6 +18,8 @@ struct sim_device {
 	unsigned addr;
 	const struct i2c_sim_model *model;
 	void *state;
+	int fault;            /* injected error of the next transfers */
+	unsigned fault_count; /* how many transfers still fail */
 };
 
 struct sim_bus {
@@ -30,6 +31,7 @@ struct sim_bus {
 };
 
 struct i2c_backend {
+	const struct drv_env *env;
 	struct sim_bus buses[I2C_MAX_BUSES];
 	size_t n_buses;
 };
@@ -91,9 +93,9 @@ static int sim_load_board(struct i2c_backend *be, const char *path)
 			r = sim_add_device(b, addr,
 			                   json_string_value(json_object_get(dev, "model")) ?: "");
 			if (r < 0) {
-				fprintf(stderr,
-				        "hwbrokerd: %s: i2c bus %u: bad device (model bme280 "
-				        "or 24c02, address 0x03-0x77)\n",
+				env_log(be->env, DRV_LOG_ERROR, "i2c",
+				        "%s: i2c bus %u: bad device (model bme280 or 24c02, "
+				        "address 0x03-0x77)",
 				        path, b->number);
 				break;
 			}
@@ -114,7 +116,7 @@ static void sim_close(struct i2c_backend *be)
 	free(be);
 }
 
-static int sim_open(struct i2c_backend **out, const struct config *cfg)
+static int sim_open(struct i2c_backend **out, const struct i2c_params *params)
 {
 	struct i2c_backend *be = calloc(1, sizeof(*be));
 	struct sim_bus *b;
@@ -122,8 +124,9 @@ static int sim_open(struct i2c_backend **out, const struct config *cfg)
 
 	if (!be)
 		return -ENOMEM;
-	if (cfg && cfg->board_file) {
-		r = sim_load_board(be, cfg->board_file);
+	be->env = params ? params->env : NULL;
+	if (params && params->board_file) {
+		r = sim_load_board(be, params->board_file);
 	} else {
 		sim_add_bus(be, 0);
 		b = sim_add_bus(be, 1);
@@ -185,6 +188,13 @@ static int sim_transfer(struct i2c_backend *be, unsigned bus, unsigned addr,
 	if (!d) {
 		st->kerr = ENXIO; /* what an adapter reports for an unanswered address */
 		r = -EREMOTEIO;
+		goto unlock;
+	}
+	if (d->fault_count) {
+		d->fault_count--;
+		r = d->fault;
+		if (r == -EREMOTEIO)
+			st->kerr = ENXIO;
 		goto unlock;
 	}
 	for (size_t i = 0; i < n && r == 0; i++)
@@ -293,7 +303,7 @@ static int sim_smbus(struct i2c_backend *be, unsigned bus, unsigned addr, struct
 	return 0;
 }
 
-static int sim_delay(struct i2c_backend *be, unsigned bus, unsigned delay_ms)
+static int sim_set_delay(struct i2c_backend *be, unsigned bus, unsigned delay_ms)
 {
 	struct sim_bus *b = sim_bus(be, bus);
 
@@ -312,5 +322,55 @@ const struct i2c_ops i2c_sim_ops = {
         .list_buses = sim_list_buses,
         .transfer = sim_transfer,
         .smbus = sim_smbus,
-        .sim_delay = sim_delay,
+};
+
+static int sim_inject_fault(struct i2c_backend *be, unsigned bus, unsigned addr, int err,
+                            unsigned count)
+{
+	struct sim_bus *b = sim_bus(be, bus);
+	int r = -ENOENT;
+
+	if (!b)
+		return -ENOENT;
+	if (err != -EREMOTEIO && err != -EIO && err != -ENODEV && err != -ETIMEDOUT &&
+	    err != -EBUSY)
+		return -EINVAL;
+	pthread_mutex_lock(&b->lock);
+	for (size_t i = 0; i < b->n_devices; i++) {
+		if (b->devices[i].addr != addr)
+			continue;
+		b->devices[i].fault = err;
+		b->devices[i].fault_count = count;
+		r = 0;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return r;
+}
+
+static json_t *sim_snapshot(struct i2c_backend *be)
+{
+	json_t *buses = json_array();
+
+	for (size_t i = 0; i < be->n_buses; i++) {
+		struct sim_bus *b = &be->buses[i];
+		json_t *devices = json_array();
+		pthread_mutex_lock(&b->lock);
+		for (size_t k = 0; k < b->n_devices; k++) {
+			const struct sim_device *d = &b->devices[k];
+			json_t *o = d->model->snapshot(d->state);
+			json_object_set_new(o, "address", json_integer(d->addr));
+			json_object_set_new(o, "model", json_string(d->model->name));
+			json_array_append_new(devices, o);
+		}
+		pthread_mutex_unlock(&b->lock);
+		json_array_append_new(
+		        buses, json_pack("{s:i,s:o}", "bus", (int)b->number, "devices", devices));
+	}
+	return json_pack("{s:o}", "buses", buses);
+}
+
+const struct i2c_sim_ops i2c_sim_control = {
+        .set_delay = sim_set_delay,
+        .inject_fault = sim_inject_fault,
+        .snapshot = sim_snapshot,
 };

@@ -3,6 +3,7 @@
  * messages of one combined transaction arrive in order. Private. */
 #pragma once
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,8 @@ struct i2c_sim_model {
 	void (*destroy)(void *dev);
 	int (*write)(void *dev, const uint8_t *buf, size_t n);
 	int (*read)(void *dev, uint8_t *buf, size_t n);
+	/* Lasting state only (memory, configuration): new reference. */
+	json_t *(*snapshot)(const void *dev);
 };
 
 extern const struct i2c_sim_model i2c_sim_bme280, i2c_sim_eeprom;

@@ -223,8 +223,18 @@ static int bme280_read(void *dev, uint8_t *buf, size_t n)
 	return 0;
 }
 
-const struct i2c_sim_model i2c_sim_bme280 = {"bme280", bme280_create, free, bme280_write,
-                                             bme280_read};
+/* Measurements change by themselves; what a client can change is the
+ * configuration. */
+static json_t *bme280_snapshot(const void *dev)
+{
+	const struct bme280 *d = dev;
+
+	return json_pack("{s:i,s:i,s:i}", "ctrl_hum", d->regs[BME280_REG_CTRL_HUM], "ctrl_meas",
+	                 d->regs[BME280_REG_CTRL_MEAS], "config", d->regs[0xF5]);
+}
+
+const struct i2c_sim_model i2c_sim_bme280 = {"bme280",     bme280_create, free,
+                                             bme280_write, bme280_read,   bme280_snapshot};
 
 /* --- 24C02 EEPROM: 256 bytes, 8-byte pages --- */
 
@@ -272,5 +282,15 @@ static int eeprom_read(void *dev, uint8_t *buf, size_t n)
 	return 0;
 }
 
-const struct i2c_sim_model i2c_sim_eeprom = {"24c02", eeprom_create, free, eeprom_write,
-                                             eeprom_read};
+static json_t *eeprom_snapshot(const void *dev)
+{
+	const struct eeprom *e = dev;
+	json_t *mem = json_array();
+
+	for (size_t i = 0; i < EEPROM_SIZE; i++)
+		json_array_append_new(mem, json_integer(e->mem[i]));
+	return json_pack("{s:o}", "memory", mem);
+}
+
+const struct i2c_sim_model i2c_sim_eeprom = {"24c02",      eeprom_create, free,
+                                             eeprom_write, eeprom_read,   eeprom_snapshot};

@@ -1,24 +1,26 @@
 /* The simulated board's serial ports: pseudo-terminals whose far (master)
- * side is a simulated device served in the loop, so the service side runs
- * the same termios code as a real port. ttyS0 echoes what it receives;
- * ttyACM0 is a GPS receiver sending NMEA sentences once a second. */
+ * side is a simulated device served in the owner's loop, so the service side
+ * runs the same termios code as a real port. ttyS0 echoes what it receives;
+ * ttyACM0 is a GPS receiver sending NMEA sentences once a second. Each port
+ * models a 16550's line settings: a pseudo-terminal keeps only the speed, so
+ * data bits, parity, stop bits and flow control are kept here, and a service
+ * developed against the simulated board sees what it would see on a device. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <pty.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
-#include "loop.h"
 #include "uart.h"
 
 #define SIM_PORTS    8
 #define SIM_ECHO_BUF 65536
+#define SIM_LAST     64 /* bytes of what a device received, kept for snapshots */
 
 enum sim_model { SIM_LOOPBACK, SIM_GPS };
 
@@ -31,17 +33,27 @@ struct sim_port {
 	char slave[64];
 	char *out; /* echo bytes the service side has not taken yet */
 	size_t out_len;
-	struct loop_timer *gps_timer;
+	struct drv_timer *gps_timer;
 	unsigned gps_count;
+	struct uart_config cfg; /* the 16550's line settings */
+	uint64_t received;      /* bytes the device got from the service side */
+	uint8_t last[SIM_LAST]; /* the newest of them, oldest first once full */
 };
 
 struct uart_backend {
-	struct loop *loop;
+	const struct drv_env *env;
 	struct sim_port ports[SIM_PORTS];
 	size_t n;
 };
 
 static void sim_master_events(struct sim_port *p);
+
+static void sim_note_received(struct sim_port *p, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p->last[(p->received + i) % SIM_LAST] = (uint8_t)buf[i];
+	p->received += n;
+}
 
 static void sim_on_master(void *data, int fd, uint32_t events)
 {
@@ -60,6 +72,7 @@ static void sim_on_master(void *data, int fd, uint32_t events)
 		size_t room = SIM_ECHO_BUF - p->out_len;
 		n = read(p->master, buf, room < sizeof(buf) ? room : sizeof(buf));
 		if (n > 0) {
+			sim_note_received(p, buf, (size_t)n);
 			/* Echo: straight back if the line takes it, else queued. */
 			ssize_t w = p->out_len ? 0 : write(p->master, buf, (size_t)n);
 			if (w < 0)
@@ -68,8 +81,8 @@ static void sim_on_master(void *data, int fd, uint32_t events)
 			p->out_len += (size_t)(n - w);
 		}
 	} else if (events & EPOLLIN) {
-		while (read(p->master, buf, sizeof(buf)) > 0)
-			; /* a GPS ignores what it is sent */
+		while ((n = read(p->master, buf, sizeof(buf))) > 0)
+			sim_note_received(p, buf, (size_t)n); /* a GPS ignores what it is sent */
 	}
 	sim_master_events(p);
 }
@@ -83,7 +96,7 @@ static void sim_master_events(struct sim_port *p)
 		ev |= EPOLLIN;
 	if (p->out_len)
 		ev |= EPOLLOUT;
-	loop_mod_fd(p->be->loop, p->master, ev);
+	env_fd_mod(p->be->env, p->master, ev);
 }
 
 static unsigned sim_nmea_checksum(const char *s)
@@ -103,7 +116,7 @@ static void sim_gps_tick(void *data)
 	struct tm tm;
 	int n = 0;
 
-	p->gps_timer = loop_add_timer(p->be->loop, 1000, sim_gps_tick, p);
+	p->gps_timer = env_timer_add(p->be->env, 1000, sim_gps_tick, p);
 	gmtime_r(&now, &tm);
 	/* A receiver near Munich with a slowly wandering fix. */
 	double lat = 4807.038 + (p->gps_count % 100) * 0.001,
@@ -138,7 +151,7 @@ static int sim_plug(struct sim_port *p)
 		cfmakeraw(&t);
 		tcsetattr(p->hold, TCSANOW, &t);
 	}
-	if (loop_add_fd(p->be->loop, p->master, EPOLLIN, sim_on_master, p) < 0) {
+	if (env_fd_add(p->be->env, p->master, EPOLLIN, sim_on_master, p) < 0) {
 		close(p->master);
 		close(p->hold);
 		return -EIO;
@@ -146,7 +159,7 @@ static int sim_plug(struct sim_port *p)
 	p->present = true;
 	p->out_len = 0;
 	if (p->model == SIM_GPS)
-		p->gps_timer = loop_add_timer(p->be->loop, 1000, sim_gps_tick, p);
+		p->gps_timer = env_timer_add(p->be->env, 1000, sim_gps_tick, p);
 	return 0;
 }
 
@@ -155,9 +168,9 @@ static void sim_unplug(struct sim_port *p)
 	if (!p->present)
 		return;
 	if (p->gps_timer)
-		loop_cancel_timer(p->be->loop, p->gps_timer);
+		env_timer_cancel(p->be->env, p->gps_timer);
 	p->gps_timer = NULL;
-	loop_del_fd(p->be->loop, p->master);
+	env_fd_del(p->be->env, p->master);
 	close(p->master);
 	close(p->hold);
 	p->master = p->hold = -1;
@@ -166,12 +179,14 @@ static void sim_unplug(struct sim_port *p)
 
 static int sim_add(struct uart_backend *be, const char *name, const char *model)
 {
+	static const struct uart_config power_on = {9600, 8, UART_PARITY_NONE, 1, UART_FLOW_NONE};
 	struct sim_port *p;
 
 	if (be->n == SIM_PORTS || !uart_name_valid(name) || name[0] == '/')
 		return -EINVAL;
 	p = &be->ports[be->n];
 	p->be = be;
+	p->cfg = power_on;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	if (!strcmp(model, "gps"))
 		p->model = SIM_GPS;
@@ -195,16 +210,16 @@ static void sim_close(struct uart_backend *be)
 	free(be);
 }
 
-static int sim_open(struct uart_backend **out, struct loop *loop, const struct config *cfg)
+static int sim_open(struct uart_backend **out, const struct uart_params *params)
 {
 	struct uart_backend *be = calloc(1, sizeof(*be));
 	int r = 0;
 
 	if (!be)
 		return -ENOMEM;
-	be->loop = loop;
-	if (cfg && cfg->board_file) {
-		json_t *root = json_load_file(cfg->board_file, 0, NULL), *p;
+	be->env = params->env;
+	if (params->board_file) {
+		json_t *root = json_load_file(params->board_file, 0, NULL), *p;
 		size_t i;
 		json_array_foreach(json_object_get(root, "uart"), i, p)
 		{
@@ -218,7 +233,7 @@ static int sim_open(struct uart_backend **out, struct loop *loop, const struct c
 		r = sim_add(be, "ttyACM0", "gps");
 	}
 	if (r < 0) {
-		log_error("uart", "simulated ports: %s", strerror(-r));
+		env_log(be->env, DRV_LOG_ERROR, "uart", "simulated ports: %s", strerror(-r));
 		sim_close(be);
 		return r;
 	}
@@ -265,9 +280,19 @@ static int sim_port_open(struct uart_backend *be, const char *canon, int *fd)
 
 	if (!p)
 		return -ENOENT;
+	struct uart_config wire;
+	char why[160];
+	int r;
+
 	if (!p->present)
 		return -ENODEV;
-	return uart_termios_open(p->slave, fd);
+	r = uart_termios_open(p->slave, fd);
+	if (r < 0)
+		return r;
+	/* The speed the model holds is the pseudo-terminal's too. */
+	wire = (struct uart_config){p->cfg.baud, 8, UART_PARITY_NONE, 1, UART_FLOW_NONE};
+	uart_termios_apply(*fd, &wire, why, sizeof(why));
+	return 0;
 }
 
 static int sim_set_present(struct uart_backend *be, const char *canon, bool present)
@@ -283,6 +308,48 @@ static int sim_set_present(struct uart_backend *be, const char *canon, bool pres
 	return p->present ? 0 : sim_plug(p);
 }
 
+static void sim_port_close(struct uart_backend *be, const char *canon, int fd)
+{
+	uart_termios_close(fd);
+}
+
+static int sim_config_get(struct uart_backend *be, const char *canon, int fd,
+                          struct uart_config *out)
+{
+	struct sim_port *p = sim_find(be, canon);
+
+	if (!p)
+		return -ENOENT;
+	if (!p->present)
+		return -ENODEV;
+	*out = p->cfg;
+	return 0;
+}
+
+/* The pseudo-terminal takes the speed (so termios readers agree); the rest
+ * lives in the model, as a 16550's line control register would hold it. */
+static int sim_config_set(struct uart_backend *be, const char *canon, int fd,
+                          const struct uart_config *c, struct uart_config *got, char *why,
+                          size_t len)
+{
+	struct sim_port *p = sim_find(be, canon);
+	struct uart_config wire = {c->baud, 8, UART_PARITY_NONE, 1, UART_FLOW_NONE};
+	int r = uart_config_check(c, why, len);
+
+	if (r < 0)
+		return r;
+	if (!p)
+		return -ENOENT;
+	if (!p->present)
+		return -ENODEV;
+	r = uart_termios_apply(fd, &wire, why, len);
+	if (r < 0)
+		return r;
+	p->cfg = *c;
+	*got = p->cfg;
+	return 0;
+}
+
 const struct uart_ops uart_sim_ops = {
         .name = "sim",
         .open = sim_open,
@@ -290,5 +357,35 @@ const struct uart_ops uart_sim_ops = {
         .list = sim_list,
         .resolve = sim_resolve,
         .port_open = sim_port_open,
-        .sim_set_present = sim_set_present,
+        .port_close = sim_port_close,
+        .config_get = sim_config_get,
+        .config_set = sim_config_set,
+};
+
+static json_t *sim_snapshot(struct uart_backend *be)
+{
+	json_t *ports = json_array();
+
+	for (size_t i = 0; i < be->n; i++) {
+		const struct sim_port *p = &be->ports[i];
+		size_t kept = p->received < SIM_LAST ? (size_t)p->received : SIM_LAST;
+		size_t first = p->received < SIM_LAST ? 0 : (size_t)(p->received % SIM_LAST);
+		json_t *last = json_array();
+		for (size_t k = 0; k < kept; k++)
+			json_array_append_new(last, json_integer(p->last[(first + k) % SIM_LAST]));
+		json_array_append_new(
+		        ports, json_pack("{s:s,s:s,s:b,s:{s:i,s:i,s:s,s:i,s:s},s:I,s:o}", "port",
+		                         p->name, "model", p->model == SIM_GPS ? "gps" : "loopback",
+		                         "present", p->present, "config", "baud", (int)p->cfg.baud,
+		                         "data_bits", (int)p->cfg.data_bits, "parity",
+		                         uart_parity_name(p->cfg.parity), "stop_bits",
+		                         (int)p->cfg.stop_bits, "flow", uart_flow_name(p->cfg.flow),
+		                         "received", (json_int_t)p->received, "last", last));
+	}
+	return json_pack("{s:o}", "ports", ports);
+}
+
+const struct uart_sim_ops uart_sim_control = {
+        .set_present = sim_set_present,
+        .snapshot = sim_snapshot,
 };

@@ -11,7 +11,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "uart.h"
 
 static const struct {
@@ -81,16 +80,17 @@ int uart_termios_open(const char *path, int *out)
 	return 0;
 }
 
-int uart_termios_apply(int fd, const struct uart_config *c, char *why, size_t len)
+static speed_t uart_rate_code(unsigned baud)
 {
-	static const tcflag_t sizes[] = {CS5, CS6, CS7, CS8};
-	struct termios t;
-	speed_t code = 0;
-
 	for (size_t i = 0; i < N_RATES; i++)
-		if (uart_rates[i].rate == c->baud)
-			code = uart_rates[i].code;
-	if (!code) {
+		if (uart_rates[i].rate == baud)
+			return uart_rates[i].code;
+	return 0;
+}
+
+int uart_config_check(const struct uart_config *c, char *why, size_t len)
+{
+	if (!uart_rate_code(c->baud)) {
 		size_t used =
 		        (size_t)snprintf(why, len, "unsupported baud rate %u; supported:", c->baud);
 		for (size_t i = 0; i < N_RATES && used < len; i++)
@@ -109,6 +109,18 @@ int uart_termios_apply(int fd, const struct uart_config *c, char *why, size_t le
 		snprintf(why, len, "unknown parity or flow control");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int uart_termios_apply(int fd, const struct uart_config *c, char *why, size_t len)
+{
+	static const tcflag_t sizes[] = {CS5, CS6, CS7, CS8};
+	speed_t code = uart_rate_code(c->baud);
+	struct termios t;
+	int r = uart_config_check(c, why, len);
+
+	if (r < 0)
+		return r;
 	if (tcgetattr(fd, &t) < 0)
 		return -ENODEV;
 	cfmakeraw(&t);
@@ -219,15 +231,14 @@ struct uart_backend {
 	char dev_dir[256];
 };
 
-static int termios_open_backend(struct uart_backend **out, struct loop *loop,
-                                const struct config *cfg)
+static int termios_open_backend(struct uart_backend **out, const struct uart_params *params)
 {
 	struct uart_backend *be = calloc(1, sizeof(*be));
 
 	if (!be)
 		return -ENOMEM;
 	snprintf(be->dev_dir, sizeof(be->dev_dir), "%s",
-	         cfg && cfg->dev_dir ? cfg->dev_dir : "/dev");
+	         params && params->dev_dir ? params->dev_dir : "/dev");
 	*out = be;
 	return 0;
 }
@@ -287,6 +298,36 @@ static int termios_port_open(struct uart_backend *be, const char *canon, int *fd
 	return uart_termios_open(path, fd);
 }
 
+void uart_termios_close(int fd)
+{
+	if (fd < 0)
+		return;
+	ioctl(fd, TIOCNXCL); /* the next open (ours) must not find it exclusive */
+	close(fd);
+}
+
+static void termios_port_close(struct uart_backend *be, const char *canon, int fd)
+{
+	uart_termios_close(fd);
+}
+
+static int termios_config_get(struct uart_backend *be, const char *canon, int fd,
+                              struct uart_config *out)
+{
+	return uart_termios_read(fd, out);
+}
+
+static int termios_config_set(struct uart_backend *be, const char *canon, int fd,
+                              const struct uart_config *c, struct uart_config *got, char *why,
+                              size_t len)
+{
+	int r = uart_termios_apply(fd, c, why, len);
+
+	if (r < 0)
+		return r;
+	return uart_termios_read(fd, got);
+}
+
 const struct uart_ops uart_termios_ops = {
         .name = "termios",
         .open = termios_open_backend,
@@ -294,6 +335,9 @@ const struct uart_ops uart_termios_ops = {
         .list = termios_list,
         .resolve = termios_resolve,
         .port_open = termios_port_open,
+        .port_close = termios_port_close,
+        .config_get = termios_config_get,
+        .config_set = termios_config_set,
 };
 
 const struct uart_ops *uart_backend_find(const char *name)
@@ -304,4 +348,9 @@ const struct uart_ops *uart_backend_find(const char *name)
 		if (!strcmp(backends[i]->name, name))
 			return backends[i];
 	return NULL;
+}
+
+const struct uart_sim_ops *uart_backend_sim(const struct uart_ops *ops)
+{
+	return ops == &uart_sim_ops ? &uart_sim_control : NULL;
 }

@@ -47,6 +47,9 @@ struct policy_decision {
 int policy_derive(const char *service, const json_t *compose, struct policy **out, json_t **errors);
 void policy_free(struct policy *p);
 
+/* "gpio", "i2c", "uart", "host", "unit". */
+const char *policy_kind_name(enum policy_kind kind);
+
 /* May this service do this? Always fills *d. */
 bool policy_allows(const struct policy *p, const struct policy_request *req,
                    struct policy_decision *d);

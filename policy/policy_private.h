@@ -78,4 +78,3 @@ bool labels_truthy(const char *value);
 
 /* decide.c: text of a grant's resource ("gpiochip0 lines 17,18"). */
 void policy_describe_grant(const struct policy_grant *g, char *buf, size_t len);
-const char *policy_kind_name(enum policy_kind kind);

@@ -172,6 +172,29 @@ static int admin_apply(struct cli *cli, struct hwb *h, const char *file)
 	return CLI_OK;
 }
 
+static const char *admin_field(const json_t *rec, const char *key)
+{
+	const char *v = json_string_value(json_object_get(rec, key));
+
+	return v && *v ? v : NULL;
+}
+
+/* TIME SERVICE pid=PID EVENT WHAT METHOD PATH [DETAIL]: WHAT is the action,
+ * what was refused, or the service an admin change was about. */
+static void admin_print_record(const json_t *rec)
+{
+	const char *what = admin_field(rec, "action") ?: admin_field(rec, "refused")
+	                                                        ?: admin_field(rec, "subject");
+	const char *detail = admin_field(rec, "missing_grant") ?: admin_field(rec, "reason")
+	                                                              ?: admin_field(rec, "error");
+
+	printf("%s %s pid=%lld %s %s %s %s%s%s\n", admin_field(rec, "time") ?: "-",
+	       admin_field(rec, "service") ?: "-",
+	       (long long)json_integer_value(json_object_get(json_object_get(rec, "peer"), "pid")),
+	       admin_field(rec, "event") ?: "-", what ?: "-", admin_field(rec, "method") ?: "-",
+	       admin_field(rec, "path") ?: "-", detail ? ": " : "", detail ?: "");
+}
+
 static int admin_audit(struct cli *cli, struct hwb *h, int argc, char **argv)
 {
 	char path[512] = "/v1/audit", esc[200];
@@ -200,15 +223,7 @@ static int admin_audit(struct cli *cli, struct hwb *h, int argc, char **argv)
 			cli_print_json(rec);
 			continue;
 		}
-		printf("%s %s pid=%lld %s %s %s %s\n",
-		       json_string_value(json_object_get(rec, "time")),
-		       json_string_value(json_object_get(rec, "service")),
-		       (long long)json_integer_value(
-		               json_object_get(json_object_get(rec, "peer"), "pid")),
-		       json_string_value(json_object_get(rec, "action")),
-		       json_string_value(json_object_get(rec, "decision")),
-		       json_string_value(json_object_get(rec, "path")),
-		       json_string_value(json_object_get(rec, "result")));
+		admin_print_record(rec);
 	}
 	json_decref(reply);
 	return CLI_OK;

@@ -36,7 +36,8 @@ class CliTest(DaemonTestCase):
         self.daemon.register("other", {"devices": ["/dev/gpiochip0"]})
         self.assertEqual(self.cli("gpio", "set", "gpiochip0", "5=1", service="other").returncode, 0)
         self.assertEqual(self.cli("gpio", "set", "gpiochip0", "5=0").returncode, 4)
-        self.assertEqual(self.cli("gpio", "get", "gpiochip9", "1").returncode, 1)
+        # Outside the service's grants: refused (3), whether or not the chip exists.
+        self.assertEqual(self.cli("gpio", "get", "gpiochip9", "1").returncode, 3)
         self.assertEqual(self.cli("gpio", "frobnicate").returncode, 2)
         self.assertEqual(self.cli("nosuchcommand").returncode, 2)
         self.assertEqual(self.cli("--nosuchoption", "whoami").returncode, 2)
@@ -73,8 +74,11 @@ class CliTest(DaemonTestCase):
                           "restart_unit", "reboot"])
         audit = self.cli("admin", "audit", "--service", "sensor", admin=True, service=None)
         self.assertEqual(audit.returncode, 0, audit.stderr)
-        self.assertIn(b"reboot allow", audit.stdout)
-        self.assertIn(b"policy deny", audit.stdout)
+        self.assertIn(b" allow reboot POST /v1/host/reboot", audit.stdout)
+        self.assertIn(b" deny host POST /v1/host/poweroff: host poweroff", audit.stdout)
+        self.assertIn(b" done restart_unit POST /v1/host/units/my-agent.service/restart",
+                      audit.stdout)
+        self.assertNotIn(b"(null)", audit.stdout)
 
     def test_admin_commands(self):
         r = self.cli("admin", "services", service=None, admin=True)

@@ -82,9 +82,16 @@ class HostDbusTest(dbusmock.DBusTestCase):
         self.assertEqual(d.service("netcfg").post("/v1/host/poweroff").status, 409)
         self.assertEqual(len(wait_calls(self.logind_obj, "PowerOff", timeout=0.3)), 0)
         records = d.admin().get("/v1/audit?service=booter").json["records"]
-        self.assertTrue(any(r["action"] == "reboot" and r["decision"] == "allow"
+        self.assertTrue(any(r.get("action") == "reboot" and r["event"] == "allow"
                             and r["args"]["reason"] == "firmware updated" for r in records), records)
-        self.assertTrue(any(r.get("result") == "done" for r in records), records)
+        done = [r for r in records if r["event"] == "done"]
+        self.assertEqual(len(done), 1, records)
+        # An outcome stands on its own: who asked, from where, with which request.
+        self.assertEqual(done[0]["action"], "reboot")
+        self.assertEqual(done[0]["path"], "/v1/host/reboot")
+        self.assertEqual(done[0]["method"], "POST")
+        self.assertGreater(done[0]["peer"]["pid"], 0)
+        self.assertGreater(done[0]["request"], 0)
 
     def test_poweroff(self):
         d = self.start()
@@ -108,7 +115,7 @@ class HostDbusTest(dbusmock.DBusTestCase):
         self.assertEqual([c for c in self.systemd_obj.GetCalls(dbus_interface=MOCK)
                           if c[1] == "RestartUnit"], [])
         denials = [r for r in d.admin().get("/v1/audit?service=nothing").json["records"]
-                   if r["decision"] == "deny"]
+                   if r["event"] == "deny"]
         self.assertEqual(len(denials), 3)
 
     def test_hostname(self):
@@ -194,7 +201,7 @@ class HostDbusTest(dbusmock.DBusTestCase):
         self.assertEqual(r.error_code, "rate_limited")
         self.assertEqual(len(wait_calls(self.logind_obj, "Reboot", n=3, timeout=0.3)), 2)
         failed = [r for r in d.admin().get("/v1/audit?service=booter").json["records"]
-                  if r.get("result") == "failed"]
+                  if r["event"] == "failed"]
         self.assertEqual(len(failed), 2)
         self.assertIn("org.freedesktop.login1.Busy", failed[0]["error"])
 

@@ -71,7 +71,12 @@ class GpioTest(DaemonTestCase):
         self.assertEqual(self.a.get("/v1/gpio/pinctrl-sim/17").json["chip"], "gpiochip0")
 
     def test_errors(self):
-        self.assertEqual(self.a.get("/v1/gpio/gpiochip9/1").status, 404)
+        # Outside its grants a service learns nothing: a chip that does not
+        # exist is refused like one that does. The admin socket sees 404s.
+        self.assertEqual(self.a.get("/v1/gpio/gpiochip9/1").status, 403)
+        self.assertEqual(self.a.get("/v1/gpio/gpiochip1/1").status, 403)
+        self.assertEqual(self.daemon.admin().get("/v1/gpio/gpiochip9/1").status, 404)
+        # Inside them, what is missing is 404.
         self.assertEqual(self.a.get("/v1/gpio/gpiochip0/54").status, 404)
         self.assertEqual(self.a.get("/v1/gpio/gpiochip0/NOPE").status, 404)
         self.assertEqual(self.a.put("/v1/gpio/gpiochip0/17", body={"value": 2}).status, 422)

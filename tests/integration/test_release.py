@@ -111,7 +111,8 @@ class ReleaseTest(DaemonTestCase):
         self.assertEqual(r.status, 403, r)
         self.assertIn("container", r.json["error"]["message"])
         audit = admin.get("/v1/audit?service=boxed").json["records"]
-        self.assertTrue(any(rec.get("decision") == "deny" for rec in audit), audit)
+        self.assertTrue(any(rec["event"] == "deny" and rec["refused"] == "container-check"
+                            for rec in audit), audit)
 
 
 if __name__ == "__main__":

@@ -90,16 +90,26 @@ class UartTest(DaemonTestCase):
                             "flow": flow}
                     r = self.a.put("/v1/uart/ttyS0/config", body=want)
                     self.assertEqual((r.status, r.json), (200, want), r)
-                    self.assertEqual(self.a.get("/v1/uart/ttyS0/config").json, want)
+                    self.assertEqual(self.a.get("/v1/uart/ttyS0/config").json, dict(want, open=True))
         r = self.a.put("/v1/uart/ttyS0/config", body={"baud": 12345})
         self.assertEqual(r.status, 422)
         self.assertIn("115200", r.json["error"]["message"])
         self.assertEqual(self.a.put("/v1/uart/ttyS0/config", body={"stop_bits": 3}).status, 422)
         self.assertEqual(self.a.put("/v1/uart/ttyS0/config", body={"parity": "weird"}).status, 422)
-        # A pseudo-terminal has no parity and always 8 data bits: said, not ignored.
-        r = self.a.put("/v1/uart/ttyS0/config", body={"parity": "even"})
-        self.assertEqual(r.status, 422)
-        self.assertIn("did not take", r.json["error"]["message"])
+        self.assertEqual(self.a.put("/v1/uart/ttyS0/config", body={"data_bits": 9}).status, 422)
+        # The simulated port models a 16550: every line setting is kept and
+        # reported, as on a device (a pseudo-terminal alone would keep 8N1).
+        for parity in ("none", "even", "odd", "mark", "space"):
+            for bits in (5, 6, 7, 8):
+                want = {"baud": 9600, "data_bits": bits, "parity": parity, "stop_bits": 2,
+                        "flow": "rtscts"}
+                r = self.a.put("/v1/uart/ttyS0/config", body=want)
+                self.assertEqual((r.status, r.json), (200, want), r)
+                self.assertEqual(self.a.get("/v1/uart/ttyS0/config").json, dict(want, open=True))
+        board = self.daemon.admin().get("/v1/sim/board").json
+        port = [p for p in board["uart"]["ports"] if p["port"] == "ttyS0"][0]
+        self.assertEqual(port["config"], want)
+        self.assertEqual(port["holder"], "a")
 
     def test_nmea_checksums(self):
         c = Client(self.daemon.socket_path("a"), timeout=30)
@@ -172,7 +182,10 @@ class UartTest(DaemonTestCase):
         self.assertEqual([p["port"] for p in g.get("/v1/uart").json["ports"]], ["ttyACM0"])
         self.assertEqual(g.get("/v1/uart/..%2Fetc%2Fpasswd/config").status, 422)
         self.assertEqual(g.get("/v1/uart/tty0/config").status, 422)
-        self.assertEqual(g.get("/v1/uart/ttyUSB9/config").status, 404)
+        # A port outside the grants is refused whether or not it exists.
+        self.assertEqual(g.get("/v1/uart/ttyUSB9/config").status, 403)
+        self.assertEqual(g.get("/v1/uart/ttyS0/config").status, 403)
+        self.assertEqual(self.daemon.admin().get("/v1/uart/ttyUSB9/config").status, 404)
 
 
 class UartPersistenceTest(unittest.TestCase):
@@ -187,7 +200,7 @@ class UartPersistenceTest(unittest.TestCase):
         try:
             r = d2.service("b").post("/v1/uart/ttyS0/write", raw=b"x")
             self.assertEqual(r.status, 409, r)
-            self.assertEqual(d2.service("a").get("/v1/uart/ttyS0/config").json, want)
+            self.assertEqual(d2.service("a").get("/v1/uart/ttyS0/config").json, dict(want, open=True))
         finally:
             self.assertEqual(d2.stop(), 0)
 

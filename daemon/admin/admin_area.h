@@ -1,0 +1,9 @@
+/* What the admin area's files share. */
+#pragma once
+
+#include <jansson.h>
+
+struct service;
+
+/* A service as the supervisor sees it: socket, mount, environment, policy. */
+json_t *admin_service_json(struct service *svc);

@@ -1,0 +1,375 @@
+/* The request pipeline, the same for every request:
+ *
+ *   parse and validate  route match (404/405), body bound (413), JSON and
+ *                       schema, the route's own checks (400/422)
+ *   resolve             the path becomes a canonical target (route.h)
+ *   authorize, audit    the caller's current policy on that target; a
+ *                       denial is audited and answered 403; a host action
+ *                       is audited before it runs
+ *   handler             acts through the driver ops, records its result
+ *   render              the core writes the one reply (request.c)
+ *
+ * and the libmicrohttpd side that feeds it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "area.h"
+#include "audit.h"
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "policy.h"
+#include "registry.h"
+#include "request_private.h"
+#include "transport_private.h"
+
+#define REQ_DRAIN_MAX (1u << 20)
+
+/* --- parse and validate --- */
+
+static int pipeline_parse_body(struct request *req)
+{
+	const struct route *r = req->match.route;
+	json_error_t jerr;
+	char msg[256];
+	int err;
+
+	if (r->body != BODY_JSON)
+		return 0;
+	if (req->body_len == 0) {
+		if (r->schema && r->schema->allow_empty_body)
+			return 0;
+		return req_fail(req, -EBADMSG,
+		                "send a JSON object with Content-Type: application/json",
+		                "a JSON body is required");
+	}
+	req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!req->json)
+		return req_fail(req, -EBADMSG, NULL, "malformed JSON at line %d column %d: %s",
+		                jerr.line, jerr.column, jerr.text);
+	err = router_validate(r->schema, req->json, msg, sizeof(msg));
+	if (err < 0)
+		return req_fail(req, err, NULL, "%s", msg);
+	return 0;
+}
+
+/* --- resolve --- */
+
+static int pipeline_resolve(struct request *req)
+{
+	const struct route *r = req->match.route;
+	struct target *t = &req->target;
+
+	switch (r->resource) {
+	case RES_NONE:
+	case RES_BOARD:
+		return 0;
+	case RES_HOST_ACTION:
+		t->want.kind = POLICY_HOST;
+		t->want.action = r->action;
+		return 0;
+	default:
+		if (!r->resolve) {
+			REQ_BUG(req, "%s %s: route without a resolve step", req->method,
+			        r->pattern);
+			return req_fail(req, -EIO, NULL, "internal error: route not resolvable");
+		}
+		return r->resolve(req, t);
+	}
+}
+
+/* --- authorize and audit --- */
+
+/* A service registered with a container_id only accepts peers whose cgroup
+ * names that container: a process that got hold of the socket some other
+ * way is refused. */
+static bool pipeline_peer_in_container(const struct request *req, const char *container_id)
+{
+	char path[64], line[1024];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)req->conn->peer.pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, container_id) != NULL;
+	fclose(f);
+	return found;
+}
+
+static int pipeline_check_container(struct request *req)
+{
+	struct service *svc = req->conn->svc;
+	const char *cid = svc ? policy_container_id(svc->policy) : NULL;
+	json_t *fields;
+
+	if (!cid || pipeline_peer_in_container(req, cid))
+		return 0;
+	fields = json_pack("{s:s,s:s}", "refused", "container-check", "reason",
+	                   "peer not in the service's container");
+	req_audit(req, "deny", fields);
+	metrics_count_denial(req->t->d->metrics, svc,
+	                     req->match.area ? req->match.area->name : NULL);
+	return req_fail(req, -EACCES, "the socket must be used from the service's own container",
+	                "peer pid %d is not in container %.12s", (int)req->conn->peer.pid, cid);
+}
+
+static unsigned pipeline_policy_access(const struct request *req)
+{
+	const struct route *r = req->match.route;
+
+	switch (r->access) {
+	case ACCESS_READ:
+		return POLICY_READ;
+	case ACCESS_BODY:
+		return r->body_writes && r->body_writes(req->json) ? POLICY_READ | POLICY_WRITE
+		                                                   : POLICY_READ;
+	default:
+		return POLICY_READ | POLICY_WRITE;
+	}
+}
+
+static int pipeline_deny(struct request *req, const struct policy_decision *d)
+{
+	struct service *svc = req->conn->svc;
+	json_t *fields =
+	        json_pack("{s:s,s:s,s:s}", "refused", policy_kind_name(req->target.want.kind),
+	                  "missing_grant", d->grant, "hint", d->hint);
+
+	req_audit(req, "deny", fields);
+	metrics_count_denial(req->t->d->metrics, svc, req->match.area->name);
+	return req_fail(req, -EACCES, d->hint, "service %s has no grant for %s", svc->name,
+	                d->grant);
+}
+
+/* 0 when the caller may go on to the handler. */
+static int pipeline_authorize(struct request *req)
+{
+	const struct route *r = req->match.route;
+	struct service *svc = req->conn->svc;
+	struct policy_decision d;
+
+	if (!svc)
+		return 0; /* the admin socket may do everything */
+	switch (r->access) {
+	case ACCESS_NONE:
+		return 0;
+	case ACCESS_ADMIN:
+		REQ_BUG(req, "%s %s: an admin route on a service socket", req->method, r->pattern);
+		return req_fail(req, -EACCES, NULL, "admin only");
+	default:
+		break;
+	}
+	req->target.want.access = pipeline_policy_access(req);
+	for (size_t i = 0; i < req->target.n_members; i++) {
+		struct policy_request member = req->target.want;
+		member.line = req->target.members[i].line;
+		member.line_name = req->target.members[i].name;
+		if (!policy_allows(svc->policy, &member, &d))
+			return pipeline_deny(req, &d);
+	}
+	if (!req->target.n_members && !policy_allows(svc->policy, &req->target.want, &d))
+		return pipeline_deny(req, &d);
+	return 0;
+}
+
+/* Host actions are on record before they happen. */
+static int pipeline_audit_host_action(struct request *req)
+{
+	const struct route *r = req->match.route;
+	json_t *fields;
+
+	if (r->access != ACCESS_HOST)
+		return 0;
+	fields = json_pack("{s:s}", "action", r->resource == RES_UNIT ? "restart_unit" : r->action);
+	if (req->target.want.unit)
+		json_object_set_new(fields, "unit", json_string(req->target.want.unit));
+	if (req->json)
+		json_object_set(fields, "args", req->json);
+	if (req_audit(req, "allow", fields) < 0)
+		return req_fail(req, -EIO, "the audit log cannot be written: see hwbrokerd's log",
+		                "refused: the audit record could not be written");
+	return 0;
+}
+
+static void pipeline_run(struct request *req)
+{
+	const struct route *r = req->match.route;
+	int err, resolved;
+
+	err = req->conn->svc ? pipeline_check_container(req) : 0;
+	if (err == 0)
+		err = pipeline_parse_body(req);
+	if (err == 0 && r->check)
+		err = r->check(req);
+	if (err < 0) {
+		req_render(req, err);
+		return;
+	}
+	/* A target that does not exist is still authorized as named: a service
+	 * learns that it is missing only when a grant covers it. */
+	resolved = pipeline_resolve(req);
+	if (resolved < 0 && resolved != -ENOENT && resolved != -ENODEV) {
+		req_render(req, resolved);
+		return;
+	}
+	err = pipeline_authorize(req);
+	if (err == 0 && resolved < 0)
+		err = resolved;
+	if (err == 0)
+		err = pipeline_audit_host_action(req);
+	if (err == 0)
+		err = r->handler(req);
+	req_render(req, err);
+}
+
+/* --- the MHD side --- */
+
+static struct conn *pipeline_conn_of(struct MHD_Connection *connection)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void pipeline_route(struct request *req)
+{
+	unsigned kind = req->conn->svc ? ROUTE_SERVICE : ROUTE_ADMIN;
+
+	if (req->early_status)
+		return;
+	if (!router_match(req->t->d->areas, req->method, req->path, kind, req->t->d->cfg->sim,
+	                  &req->params, &req->match))
+		req->early_status = req->match.status;
+}
+
+static int pipeline_take_body(struct request *req, const char *data, size_t size)
+{
+	size_t max = req->t->d->cfg->max_body;
+
+	if (req->too_large || req->body_len + size > max) {
+		req->too_large = true;
+		return 0;
+	}
+	if (req->body_len + size + 1 > req->body_cap) {
+		size_t cap = req->body_cap ? req->body_cap : 1024;
+		while (cap < req->body_len + size + 1)
+			cap *= 2;
+		char *nb = realloc(req->body, cap);
+		if (!nb)
+			return -ENOMEM;
+		req->body = nb;
+		req->body_cap = cap;
+	}
+	memcpy(req->body + req->body_len, data, size);
+	req->body_len += size;
+	req->body[req->body_len] = '\0';
+	return 0;
+}
+
+static enum MHD_Result pipeline_queue(struct request *req)
+{
+	enum MHD_Result ret = MHD_queue_response(req->mhd, req->status, req->response);
+
+	MHD_destroy_response(req->response);
+	req->response = NULL;
+	req->state = REQ_QUEUED;
+	return ret;
+}
+
+static enum MHD_Result pipeline_start(struct transport *t, struct MHD_Connection *connection,
+                                      const char *url, const char *method, void **con_cls)
+{
+	struct conn *c = pipeline_conn_of(connection);
+	struct request *req = c ? req_new(t, c, connection, url, method) : NULL;
+	const char *cl;
+	unsigned long long len;
+
+	if (!req)
+		return MHD_NO;
+	*con_cls = req;
+	pipeline_route(req);
+	cl = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
+	len = cl ? strtoull(cl, NULL, 10) : 0;
+	if (!req->early_status && len > t->d->cfg->max_body)
+		req->early_status = 413;
+	if (!req->early_status)
+		return MHD_YES;
+	/* A refused request's body is read and dropped first (a client still
+	 * sending would otherwise see its connection reset before our answer);
+	 * one too big to bother is answered at once. */
+	if (len && len <= REQ_DRAIN_MAX) {
+		req->draining = true;
+		return MHD_YES;
+	}
+	req_render_early(req);
+	return pipeline_queue(req);
+}
+
+static enum MHD_Result pipeline_drain(struct request *req, size_t *upload_data_size)
+{
+	if (*upload_data_size) {
+		req->drained += *upload_data_size;
+		*upload_data_size = 0;
+		if (req->drained <= REQ_DRAIN_MAX)
+			return MHD_YES;
+	}
+	req->draining = false;
+	req_render_early(req);
+	return pipeline_queue(req);
+}
+
+enum MHD_Result transport_access_handler(void *cls, struct MHD_Connection *connection,
+                                         const char *url, const char *method, const char *version,
+                                         const char *upload_data, size_t *upload_data_size,
+                                         void **con_cls)
+{
+	struct request *req = *con_cls;
+
+	if (!req)
+		return pipeline_start(cls, connection, url, method, con_cls);
+	if (req->draining)
+		return pipeline_drain(req, upload_data_size);
+	if (req->state == REQ_QUEUED) {
+		*upload_data_size = 0; /* discard the rest of a refused upload */
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (pipeline_take_body(req, upload_data, *upload_data_size) < 0)
+			return MHD_NO;
+		*upload_data_size = 0;
+		if (req->too_large) {
+			req->early_status = 413;
+			req->draining = true;
+			req->drained = req->body_len;
+		}
+		return MHD_YES;
+	}
+	if (req->state == REQ_RECEIVING)
+		pipeline_run(req);
+	if (req->state == REQ_WAITING) {
+		conn_suspend(req->conn);
+		return MHD_YES;
+	}
+	if (req->state == REQ_READY)
+		return pipeline_queue(req);
+	return MHD_YES;
+}
+
+void transport_request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                                 enum MHD_RequestTerminationCode toe)
+{
+	struct request *req = *con_cls;
+
+	if (!req)
+		return;
+	*con_cls = NULL;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		log_debug(req->log_ctx, "%s %s ended early (%d)", req->method, req->path, (int)toe);
+	req_free(req);
+}

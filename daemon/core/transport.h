@@ -1,0 +1,44 @@
+/* Sockets and HTTP: our own accept loop over the admin socket and every
+ * service socket hands connections to one libmicrohttpd daemon
+ * (MHD_USE_NO_LISTEN_SOCKET, epoll, driven from our loop). The socket a
+ * connection arrived on is its identity. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct daemon;
+struct service;
+struct transport;
+
+/* What the transport tells its owner. */
+struct transport_hooks {
+	void *ctx;
+	/* A connection of svc closed (its connection-scoped leases end). */
+	void (*conn_closed)(void *ctx, struct service *svc, uint64_t conn_id);
+};
+
+struct transport *transport_new(struct daemon *d, const struct transport_hooks *hooks);
+void transport_free(struct transport *t);
+
+/* Creates the admin socket RUNTIME/admin.sock. 0 or -errno. */
+int transport_open_admin(struct transport *t);
+
+/* Creates a listening unix socket at path (removing a stale one) with mode.
+ * Returns the fd or -errno. */
+int transport_listen_unix(const char *path, mode_t mode);
+
+/* Starts/stops accepting on a service's socket (svc->listen_fd). */
+int transport_add_service(struct transport *t, struct service *svc);
+/* Stops accepting and closes every connection of the service. */
+void transport_remove_service(struct transport *t, struct service *svc);
+
+/* Counters for /v1/health and /metrics. */
+struct transport_stats {
+	unsigned connections;
+	uint64_t requests;
+	uint64_t errors_4xx;
+	uint64_t errors_5xx;
+	uint64_t refused_connections;
+};
+void transport_get_stats(const struct transport *t, struct transport_stats *out);

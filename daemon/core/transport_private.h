@@ -1,0 +1,90 @@
+/* Shared by the HTTP edge only: transport.c, conn.c, request.c, pipeline.c
+ * and stream.c. */
+#pragma once
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "request.h"
+#include "transport.h"
+
+/* Per-connection memory MHD may use for the request head and its buffers. */
+#define TRANSPORT_CONN_MEMORY  (32 * 1024)
+#define TRANSPORT_STREAM_BLOCK (16 * 1024)
+
+struct transport {
+	struct daemon *d;
+	struct transport_hooks hooks;
+	struct MHD_Daemon *mhd;
+	int mhd_epfd;
+	struct loop_timer *mhd_timer;
+	bool kick_pending;
+	int admin_fd;
+	char admin_path[300];
+	struct conn *conns;
+	struct conn *adding; /* the connection MHD_add_connection is adopting */
+	unsigned n_conns;
+	uint64_t next_conn_id;
+	uint64_t next_req_id;
+	struct transport_stats stats;
+};
+
+struct conn {
+	struct transport *t;
+	uint64_t id;
+	int fd;              /* -1 once MHD closed it */
+	struct service *svc; /* referenced; NULL on the admin socket */
+	struct peer peer;
+	struct MHD_Connection *mhd;
+	bool in_mhd; /* adopted by MHD: MHD closes it */
+	bool suspended;
+	bool hup_watch;        /* fd in our loop to notice a peer gone while suspended */
+	struct stream *stream; /* active streaming reply, if any */
+	char log_ctx[96];
+	struct conn *next;
+};
+
+struct stream {
+	struct conn *conn;
+	struct MHD_Response *response;
+	const struct stream_ops *ops;
+	void *data;
+	bool closing;   /* stream_close(): end after pending data */
+	bool peer_gone; /* the client went away while we slept */
+	bool finished;
+};
+
+struct upgrade {
+	struct transport *t;
+	struct MHD_UpgradeResponseHandle *urh;
+	upgrade_fn fn;
+	void *data;
+	bool switched;
+};
+
+/* conn.c */
+struct conn *conn_new(struct transport *t, int fd, struct service *svc, const struct ucred *cred);
+struct conn *conn_find_fd(struct transport *t, int fd);
+/* Drops the connection: notifies the areas, unlinks, closes fd if MHD does not own it. */
+void conn_release(struct conn *c);
+void conn_release_unadopted(struct transport *t);
+void conn_close_service(struct transport *t, struct service *svc);
+void conn_suspend(struct conn *c);
+void conn_resume(struct conn *c);
+void transport_kick_conn(struct conn *c);
+/* Runs MHD soon (after resumes, closes, new connections). */
+void transport_kick(struct transport *t);
+
+/* pipeline.c */
+enum MHD_Result transport_access_handler(void *cls, struct MHD_Connection *connection,
+                                         const char *url, const char *method, const char *version,
+                                         const char *upload_data, size_t *upload_data_size,
+                                         void **con_cls);
+void transport_request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                                 enum MHD_RequestTerminationCode toe);
+
+/* stream.c */
+void upgrade_request_done(struct upgrade *up);

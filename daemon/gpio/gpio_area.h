@@ -1,0 +1,80 @@
+/* Private to the GPIO area (gpio_area.c: lines, leases and group writes;
+ * gpio_events.c: edge-event streams). */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gpio.h"
+#include "request.h"
+
+struct lease_table;
+struct loop_timer;
+struct service;
+struct stream;
+
+#define GPIO_MAX_GROUP  64
+#define GPIO_EVENT_LINE 192
+/* No line: a name that does not exist (never inside a grant's ranges). */
+#define GPIO_NO_LINE 0xffffffffu
+
+struct gpio_watch;
+
+/* One event stream. Its queue is a ring of cfg->event_queue events; when
+ * full the oldest go and a {"dropped":N} marker tells the client. */
+struct gpio_watcher {
+	struct gpio_watch *watch;
+	struct gpio_area *area;
+	struct stream *stream;
+	char service[64];
+	uint64_t conn_id;
+	enum gpio_edge edge;
+	struct gpio_event *ring;
+	size_t cap, head, count;
+	uint64_t dropped, seq;
+	char final[256]; /* last line before the end (error), if any */
+	bool ending;
+	struct gpio_watcher *next;
+};
+
+/* One kernel request per watched line, shared by its watchers. */
+struct gpio_watch {
+	char chip[64];
+	char label[64];
+	char name[64];
+	unsigned line;
+	int fd;
+	struct gpio_watcher *watchers;
+	struct gpio_watch *next;
+};
+
+struct gpio_area {
+	struct loop_timer *presence_timer;
+	struct daemon *d;
+	const struct gpio_ops *ops;
+	const struct gpio_sim_ops *sim; /* simulated board only */
+	struct gpio_backend *be;
+	struct lease_table *leases;
+	struct gpio_watch *watches;
+};
+
+/* gpio_area.c */
+/* Records a driver error as the client sees it; returns err. */
+int gpio_fail(struct request *req, int err, const char *chip, const char *what);
+bool gpio_policy_allows(struct service *svc, const char *chip, const char *label, unsigned line,
+                        const char *name, unsigned access);
+/* Resolve steps (route.h): {chip}, and {chip}/{line}. */
+int gpio_resolve_chip(struct request *req, struct target *t);
+int gpio_resolve_line(struct request *req, struct target *t);
+json_t *gpio_line_json(struct gpio_area *a, const struct target *t);
+
+/* gpio_events.c */
+struct gpio_watch *gpio_find_watch(struct gpio_area *a, const char *chip, unsigned line);
+int gpio_check_watch(struct request *req); /* query of GET .../events */
+int gpio_watch_line(struct request *req);  /* GET .../events */
+void gpio_watcher_end(struct gpio_watcher *wr, const char *code, const char *message);
+void gpio_watch_free(struct gpio_area *a, struct gpio_watch *w);
+/* Ends the streams of svc (all, or only those its policy no longer allows). */
+void gpio_sweep_watchers(struct gpio_area *a, struct service *svc, bool policy_only);
+void gpio_events_fini(struct gpio_area *a);
