@@ -18,7 +18,9 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "pipeline.h"
 #include "registry.h"
+#include "router.h"
 #include "state.h"
 #include "transport.h"
 
@@ -154,7 +156,8 @@ static void main_conn_closed(void *ctx, struct service *svc, uint64_t conn_id)
 
 static int main_run(struct daemon *d)
 {
-	const struct transport_hooks th = {d, main_conn_closed};
+	const struct transport_hooks th = {d, main_conn_closed, pipeline_access_handler,
+	                                   pipeline_request_completed};
 	const struct registry_hooks rh = {d, main_service_added, main_service_policy_changed,
 	                                  main_service_closing};
 	size_t n_areas = 0;
@@ -221,6 +224,8 @@ int main(int argc, char **argv)
 	int r, status = EXIT_FAILURE;
 
 	r = config_load(&cfg, argc, argv);
+	if (r == CONFIG_LIST_ROUTES)
+		router_print(daemon_areas, stdout);
 	if (r > 0)
 		return EXIT_SUCCESS;
 	if (r < 0)

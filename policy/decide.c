@@ -111,9 +111,60 @@ static void decide_describe_request(const struct policy_request *r, char *buf, s
 	}
 }
 
-static void decide_hint(const struct policy_request *r, bool read_only_match, char *buf, size_t len)
+/* The chip part of a gpio label entry ("gpiochip0", "0" or a label) names r's chip? */
+static bool decide_entry_is_chip(const char *entry, size_t len, const struct policy_request *r)
+{
+	char chip[72];
+
+	snprintf(chip, sizeof(chip), "%.*s", (int)(len < 64 ? len : 64), entry);
+	while (len && chip[len - 1] == ' ')
+		chip[--len] = '\0';
+	if (strspn(chip, "0123456789") == strlen(chip) && r->chip &&
+	    !strncmp(r->chip, "gpiochip", 8) && !strcmp(r->chip + 8, chip))
+		return true;
+	return (r->chip && !strcmp(chip, r->chip)) ||
+	       (r->chip_label && !strcmp(chip, r->chip_label));
+}
+
+/* label with item added to the KEY=LIST entry whose key matches (or a new
+ * "KEY=item" entry): how the service's own label would grant r. */
+static void decide_widen(const char *label, const char *key, const char *item, bool gpio,
+                         const struct policy_request *r, char *buf, size_t len)
+{
+	const char *entry = label;
+	size_t used = 0;
+	bool added = false;
+
+	buf[0] = '\0';
+	while (entry && *entry) {
+		const char *end = strchr(entry, ';'), *eq = strchr(entry, '=');
+		size_t elen = end ? (size_t)(end - entry) : strlen(entry);
+		bool match = false;
+		if (eq && eq < entry + elen) {
+			const char *k = entry;
+			while (*k == ' ')
+				k++;
+			match = gpio ? decide_entry_is_chip(k, (size_t)(eq - k), r)
+			             : (size_t)(eq - k) == strlen(key) &&
+			                        !strncmp(k, key, strlen(key));
+		}
+		used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%.*s%s%s",
+		                         used ? ";" : "", (int)elen, entry, match ? "," : "",
+		                         match ? item : "");
+		added |= match;
+		entry = end ? end + 1 : NULL;
+	}
+	if (!added)
+		snprintf(buf + used, used < len ? len - used : 0, "%s%s=%s", used ? ";" : "", key,
+		         item);
+}
+
+static void decide_hint(const struct policy *p, const struct policy_request *r,
+                        bool read_only_match, char *buf, size_t len)
 {
 	const char *chip = r->chip ? r->chip : "gpiochip0";
+	const char *label = p ? p->labels[r->kind] : NULL;
+	char item[80], widened[200];
 
 	if (read_only_match) {
 		snprintf(buf, len,
@@ -123,29 +174,57 @@ static void decide_hint(const struct policy_request *r, bool read_only_match, ch
 	}
 	switch (r->kind) {
 	case POLICY_GPIO:
-		snprintf(buf, len,
-		         "add devices: /dev/%s, or widen label io.hwbroker.gpio: \"%s=%u\" if the "
-		         "service has one",
-		         chip, chip, r->line);
+		/* A label makes the kind's grants exactly its entries: adding a
+		 * device would not help a service that has one. */
+		if (r->line_name && *r->line_name && r->line > 1023)
+			snprintf(item, sizeof(item), "%s", r->line_name);
+		else
+			snprintf(item, sizeof(item), "%u", r->line);
+		if (label) {
+			decide_widen(label, chip, item, true, r, widened, sizeof(widened));
+			snprintf(buf, len, "widen label io.hwbroker.gpio to \"%s\"", widened);
+		} else {
+			snprintf(
+			        buf, len,
+			        "add devices: /dev/%s (the whole chip), or label io.hwbroker.gpio: "
+			        "\"%s=%s\" (that line only)",
+			        chip, chip, item);
+		}
 		break;
 	case POLICY_I2C:
-		if (r->addr < POLICY_I2C_FIRST || r->addr > POLICY_I2C_LAST)
+		snprintf(item, sizeof(item), "0x%02x", r->addr);
+		snprintf(widened, sizeof(widened), "%u", r->bus);
+		if (label) {
+			char key[16];
+			snprintf(key, sizeof(key), "%u", r->bus);
+			decide_widen(label, key, item, false, r, widened, sizeof(widened));
+			snprintf(buf, len, "widen label io.hwbroker.i2c to \"%s\"", widened);
+		} else if (r->addr < POLICY_I2C_FIRST || r->addr > POLICY_I2C_LAST) {
 			snprintf(buf, len,
 			         "reserved I2C addresses need an explicit label io.hwbroker.i2c: "
 			         "\"%u=0x%02x\"",
 			         r->bus, r->addr);
-		else
+		} else {
 			snprintf(buf, len,
-			         "add devices: /dev/i2c-%u, or widen label io.hwbroker.i2c: "
-			         "\"%u=0x%02x\" if the service has one",
+			         "add devices: /dev/i2c-%u (the whole bus), or label "
+			         "io.hwbroker.i2c: "
+			         "\"%u=0x%02x\" (that address only)",
 			         r->bus, r->bus, r->addr);
+		}
 		break;
 	case POLICY_UART:
-		snprintf(buf, len, "add devices: /dev/%s or label io.hwbroker.uart: \"%s\"",
-		         r->port ? r->port : "ttyX", r->port ? r->port : "ttyX");
+		if (label)
+			snprintf(buf, len, "widen label io.hwbroker.uart to \"%s,%s\"", label,
+			         r->port ? r->port : "ttyX");
+		else
+			snprintf(buf, len, "add devices: /dev/%s", r->port ? r->port : "ttyX");
 		break;
 	case POLICY_HOST:
-		if (r->action && (!strcmp(r->action, "reboot") || !strcmp(r->action, "poweroff")))
+		if (label)
+			snprintf(buf, len, "widen label io.hwbroker.host to \"%s,%s\"", label,
+			         r->action ? r->action : "?");
+		else if (r->action &&
+		         (!strcmp(r->action, "reboot") || !strcmp(r->action, "poweroff")))
 			snprintf(buf, len,
 			         "add cap_add: SYS_BOOT, label io.balena.features.supervisor-api: "
 			         "\"1\" or label io.hwbroker.host: \"%s\"",
@@ -157,7 +236,12 @@ static void decide_hint(const struct policy_request *r, bool read_only_match, ch
 			         r->action ? r->action : "?");
 		break;
 	case POLICY_UNIT:
-		snprintf(buf, len, "add label io.hwbroker.units: \"%s\"", r->unit ? r->unit : "?");
+		if (label)
+			snprintf(buf, len, "widen label io.hwbroker.units to \"%s,%s\"", label,
+			         r->unit ? r->unit : "?");
+		else
+			snprintf(buf, len, "add label io.hwbroker.units: \"%s\"",
+			         r->unit ? r->unit : "?");
 		break;
 	}
 }
@@ -183,7 +267,7 @@ bool policy_allows(const struct policy *p, const struct policy_request *r,
 		return true;
 	}
 	decide_describe_request(r, d->grant, sizeof(d->grant));
-	decide_hint(r, read_only_match, d->hint, sizeof(d->hint));
+	decide_hint(p, r, read_only_match, d->hint, sizeof(d->hint));
 	return false;
 }
 

@@ -360,6 +360,12 @@ static void derive_narrow(struct policy *p, size_t first_label_grant, enum polic
 	}
 }
 
+static void derive_keep_label(struct policy *p, enum policy_kind kind, const char *value)
+{
+	free(p->labels[kind]);
+	p->labels[kind] = strdup(value);
+}
+
 static void derive_hwbroker_labels(struct policy *p, struct policy_errors *e, json_t *labels)
 {
 	const char *key;
@@ -379,16 +385,21 @@ static void derive_hwbroker_labels(struct policy *p, struct policy_errors *e, js
 		if (!strcmp(key, "io.hwbroker.gpio")) {
 			labels_parse_gpio(p, e, value);
 			derive_narrow(p, before, POLICY_GPIO);
+			derive_keep_label(p, POLICY_GPIO, value);
 		} else if (!strcmp(key, "io.hwbroker.i2c")) {
 			labels_parse_i2c(p, e, value);
 			derive_narrow(p, before, POLICY_I2C);
+			derive_keep_label(p, POLICY_I2C, value);
 		} else if (!strcmp(key, "io.hwbroker.uart")) {
 			labels_parse_uart(p, e, value);
 			derive_narrow(p, before, POLICY_UART);
+			derive_keep_label(p, POLICY_UART, value);
 		} else if (!strcmp(key, "io.hwbroker.host")) {
 			labels_parse_host(p, e, value);
+			derive_keep_label(p, POLICY_HOST, value);
 		} else if (!strcmp(key, "io.hwbroker.units")) {
 			labels_parse_units(p, e, value);
+			derive_keep_label(p, POLICY_UNIT, value);
 		} else {
 			policy_error(
 			        e, key, -1,

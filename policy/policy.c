@@ -78,6 +78,8 @@ void policy_free(struct policy *p)
 	free(p->grants);
 	json_decref(p->passthrough);
 	free(p->container_id);
+	for (size_t i = 0; i <= POLICY_UNIT; i++)
+		free(p->labels[i]);
 	free(p);
 }
 

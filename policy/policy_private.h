@@ -46,6 +46,9 @@ struct policy {
 	size_t n;
 	json_t *passthrough; /* [{"device","reason"}] */
 	char *container_id;
+	/* The io.hwbroker.* label of each kind, as written (NULL: none), so a
+	 * denial's hint can say how to widen what the service declares. */
+	char *labels[POLICY_UNIT + 1];
 	bool broad;
 };
 

@@ -62,7 +62,11 @@ static int uart_config(struct cli *cli, struct hwb *h, int argc, char **argv)
 	struct hwb_uart_config c;
 	int r = hwb_uart_get_config(h, argv[2], &c);
 
-	if (r < 0)
+	/* A port hwbrokerd has not opened has no known settings: changes start
+	 * from 9600 8N1, as the port would after a reset. */
+	if (r == -EBUSY && argc > 3)
+		c = (struct hwb_uart_config){9600, 8, HWB_UART_PARITY_NONE, 1, HWB_UART_FLOW_NONE};
+	else if (r < 0)
 		return cli_fail(cli, h, r, "config");
 	if (argc == 3) {
 		uart_print_config(cli, &c);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin_area.h"
+#include "admin_private.h"
 #include "area.h"
 #include "metrics.h"
 #include "policy.h"

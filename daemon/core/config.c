@@ -225,7 +225,8 @@ void config_print_help(const char *argv0)
 		printf("  %-29s %s%s%s%s\n", flag, o->help, o->def ? " [" : "",
 		       o->def ? o->def : "", o->def ? "]" : "");
 	}
-	printf("  --help, --version\n\nEvery option may also be set in the config file "
+	printf("  --routes                      list the HTTP routes and exit\n"
+	       "  --help, --version\n\nEvery option may also be set in the config file "
 	       "as 'name = value'; flags win.\nSee hwbrokerd(8): docs/hwbrokerd.md.\n");
 }
 
@@ -255,6 +256,11 @@ static int config_parse_args(struct config *cfg, int argc, char **argv, bool onl
 				continue;
 			printf("hwbrokerd %s\n", HWB_VERSION);
 			return 1;
+		}
+		if (len == 6 && !strncmp(arg, "routes", 6)) {
+			if (only_config)
+				continue;
+			return CONFIG_LIST_ROUTES;
 		}
 		if (len == 6 && !strncmp(arg, "config", 6)) {
 			value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);

@@ -34,8 +34,11 @@ struct config {
 	char *dev_dir;                  /* /dev: where real backends look for devices */
 };
 
+#define CONFIG_LIST_ROUTES 2
+
 /* Defaults, then --config FILE (if any), then flags. On a usage error prints
- * to stderr and returns -EINVAL; --help/--version print and return 1. */
+ * to stderr and returns -EINVAL; --help/--version print and return 1;
+ * --routes returns CONFIG_LIST_ROUTES (the caller prints them). */
 int config_load(struct config *cfg, int argc, char **argv);
 /* SIGHUP: re-read the file; flags given at start still win. 0 or -errno. */
 int config_reload(struct config *cfg);

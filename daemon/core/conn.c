@@ -47,14 +47,6 @@ struct conn *conn_find_fd(struct transport *t, int fd)
 	return NULL;
 }
 
-static void conn_unwatch_hup(struct conn *c, int fd)
-{
-	if (!c->hup_watch)
-		return;
-	loop_del_fd(c->t->d->loop, fd);
-	c->hup_watch = false;
-}
-
 void conn_release(struct conn *c)
 {
 	struct transport *t = c->t;
@@ -94,62 +86,6 @@ void conn_release_unadopted(struct transport *t)
 		if (!c->in_mhd) {
 			loop_del_fd(t->d->loop, c->fd);
 			conn_release(c);
-		}
-	}
-}
-
-static void conn_on_hup(void *data, int fd, uint32_t events)
-{
-	struct conn *c = data;
-
-	conn_unwatch_hup(c, fd);
-	if (c->stream)
-		c->stream->peer_gone = true;
-	conn_resume(c);
-}
-
-void conn_suspend(struct conn *c)
-{
-	if (c->suspended)
-		return;
-	MHD_suspend_connection(c->mhd);
-	c->suspended = true;
-	/* MHD stops watching a suspended connection; a streaming client that
-	 * leaves must still release what it holds, so we watch for the hangup. */
-	if (c->stream && c->fd >= 0 &&
-	    loop_add_fd(c->t->d->loop, c->fd, EPOLLRDHUP, conn_on_hup, c) == 0)
-		c->hup_watch = true;
-}
-
-void conn_resume(struct conn *c)
-{
-	if (!c->suspended)
-		return;
-	conn_unwatch_hup(c, c->fd);
-	c->suspended = false;
-	MHD_resume_connection(c->mhd);
-	transport_kick_conn(c);
-}
-
-void conn_close_service(struct transport *t, struct service *svc)
-{
-	struct conn *c = t->conns, *next;
-
-	for (; c; c = next) {
-		next = c->next;
-		if (c->svc != svc)
-			continue;
-		if (!c->in_mhd) {
-			loop_del_fd(t->d->loop, c->fd);
-			conn_release(c);
-			continue;
-		}
-		log_debug(c->log_ctx, "closing: service removed");
-		if (c->fd >= 0)
-			shutdown(c->fd, SHUT_RDWR);
-		if (c->stream) {
-			c->stream->peer_gone = true;
-			conn_resume(c);
 		}
 	}
 }

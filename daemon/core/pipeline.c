@@ -20,6 +20,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "pipeline.h"
 #include "policy.h"
 #include "registry.h"
 #include "request_private.h"
@@ -324,10 +325,10 @@ static enum MHD_Result pipeline_drain(struct request *req, size_t *upload_data_s
 	return pipeline_queue(req);
 }
 
-enum MHD_Result transport_access_handler(void *cls, struct MHD_Connection *connection,
-                                         const char *url, const char *method, const char *version,
-                                         const char *upload_data, size_t *upload_data_size,
-                                         void **con_cls)
+enum MHD_Result pipeline_access_handler(void *cls, struct MHD_Connection *connection,
+                                        const char *url, const char *method, const char *version,
+                                        const char *upload_data, size_t *upload_data_size,
+                                        void **con_cls)
 {
 	struct request *req = *con_cls;
 
@@ -353,7 +354,7 @@ enum MHD_Result transport_access_handler(void *cls, struct MHD_Connection *conne
 	if (req->state == REQ_RECEIVING)
 		pipeline_run(req);
 	if (req->state == REQ_WAITING) {
-		conn_suspend(req->conn);
+		transport_suspend_conn(req->conn);
 		return MHD_YES;
 	}
 	if (req->state == REQ_READY)
@@ -361,8 +362,8 @@ enum MHD_Result transport_access_handler(void *cls, struct MHD_Connection *conne
 	return MHD_YES;
 }
 
-void transport_request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
-                                 enum MHD_RequestTerminationCode toe)
+void pipeline_request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                                enum MHD_RequestTerminationCode toe)
 {
 	struct request *req = *con_cls;
 

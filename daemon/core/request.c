@@ -144,8 +144,8 @@ void req_free(struct request *req)
 {
 	if (req->response)
 		MHD_destroy_response(req->response);
-	if (req->upgrade)
-		upgrade_request_done(req->upgrade);
+	if (req->release)
+		req->release(req->release_data);
 	for (size_t i = 0; i < req->n_headers; i++) {
 		free(req->headers[i][0]);
 		free(req->headers[i][1]);
@@ -341,7 +341,7 @@ void req_render(struct request *req, int r)
 	                      loop_now_ns() - req->start_ns);
 	if (req->state == REQ_WAITING) {
 		req->state = REQ_READY;
-		conn_resume(req->conn);
+		transport_resume_conn(req->conn);
 	} else {
 		req->state = REQ_READY;
 	}

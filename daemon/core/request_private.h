@@ -46,7 +46,9 @@ struct request {
 	json_t *details;
 	size_t n_headers;
 	char *headers[REQ_MAX_HEADERS][2];
-	struct upgrade *upgrade;
+	/* Run when the request is freed (an upgrade that never switched lets go). */
+	void (*release)(void *data);
+	void *release_data;
 	char log_ctx[128];
 };
 

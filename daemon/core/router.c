@@ -262,3 +262,37 @@ int req_parse_uint(const char *s, unsigned long long min, unsigned long long max
 	*out = v;
 	return 0;
 }
+
+const char *route_resource_name(enum route_resource r)
+{
+	static const char *const names[] = {"none",    "gpio-chip", "gpio-line",   "i2c-address",
+	                                    "i2c-bus", "uart-port", "host-action", "unit",
+	                                    "service", "board"};
+
+	return (size_t)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
+}
+
+const char *route_access_name(enum route_access a)
+{
+	static const char *const names[] = {"none", "read", "write", "body", "host", "admin"};
+
+	return (size_t)a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";
+}
+
+void router_print(const struct area *const *areas, FILE *out)
+{
+	for (size_t a = 0; areas[a]; a++) {
+		for (size_t i = 0; i < areas[a]->n_routes; i++) {
+			const struct route *r = &areas[a]->routes[i];
+			char sockets[32];
+			snprintf(sockets, sizeof(sockets), "%s%s%s%s",
+			         (r->sockets & ROUTE_SERVICE) ? "service" : "",
+			         (r->sockets & ROUTE_SERVICE) && (r->sockets & ROUTE_ADMIN) ? ","
+			                                                                    : "",
+			         (r->sockets & ROUTE_ADMIN) ? "admin" : "",
+			         (r->sockets & ROUTE_SIM) ? ",sim" : "");
+			fprintf(out, "%s %s %s %s %s\n", r->method, r->pattern, sockets,
+			        route_resource_name(r->resource), route_access_name(r->access));
+		}
+	}
+}

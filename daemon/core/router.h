@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "route.h"
 
@@ -36,3 +37,9 @@ bool router_match(const struct area *const *areas, const char *method, const cha
 /* 0 or -errno with a message in msg (schema violation). */
 int router_validate(const struct schema *schema, const json_t *body, char *msg, size_t msg_len);
 const char *router_param(const struct route_params *params, const char *name);
+
+/* "gpio-line", "write", ... (docs/architecture.md). */
+const char *route_resource_name(enum route_resource r);
+const char *route_access_name(enum route_access a);
+/* One line per route: METHOD PATTERN SOCKETS RESOURCE ACCESS (hwbrokerd --routes). */
+void router_print(const struct area *const *areas, FILE *out);

@@ -20,7 +20,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		return n;
 	if (n == STREAM_EOF || n < 0 || s->closing)
 		return MHD_CONTENT_READER_END_OF_STREAM;
-	conn_suspend(s->conn);
+	transport_suspend_conn(s->conn);
 	return 0;
 }
 
@@ -69,7 +69,7 @@ struct stream *req_result_stream(struct request *req, const char *content_type,
 void stream_wake(struct stream *s)
 {
 	if (s->conn && s->conn->suspended)
-		conn_resume(s->conn);
+		transport_resume_conn(s->conn);
 }
 
 void stream_set_trailer(struct stream *s, const char *name, const char *value)
@@ -114,8 +114,12 @@ static void upgrade_handler(void *cls, struct MHD_Connection *connection, void *
 	up->fn(up->data, up, sock, extra_in, extra_in_size);
 }
 
-void upgrade_request_done(struct upgrade *up)
+/* The request is freed: the 101 went out (the pipe owns the upgrade now),
+ * or never did (the caller hears of it). */
+static void upgrade_request_done(void *data)
 {
+	struct upgrade *up = data;
+
 	if (!up->switched && up->fn) {
 		up->fn(up->data, NULL, -1, NULL, 0);
 		up->fn = NULL;
@@ -147,7 +151,8 @@ int req_result_upgrade(struct request *req, const char *protocol, upgrade_fn on_
 		free(box);
 		return r;
 	}
-	req->upgrade = &box->up;
+	req->release = upgrade_request_done;
+	req->release_data = &box->up;
 	return 0;
 }
 

@@ -22,10 +22,12 @@
 
 #include "area.h"
 #include "config.h"
+#include "http_head.h"
 #include "log.h"
 #include "loop.h"
 #include "registry.h"
 #include "transport_private.h"
+#include "unix_socket.h"
 
 static void transport_run_mhd(void *data);
 
@@ -36,11 +38,6 @@ void transport_kick(struct transport *t)
 	t->kick_pending = true;
 	if (loop_post(t->d->loop, transport_run_mhd, t) < 0)
 		t->kick_pending = false;
-}
-
-void transport_kick_conn(struct conn *c)
-{
-	transport_kick(c->t);
 }
 
 static void transport_arm_timer(struct transport *t);
@@ -81,28 +78,73 @@ static void transport_on_mhd_epoll(void *data, int fd, uint32_t events)
 	transport_run_mhd(data);
 }
 
-/* --- connections --- */
+/* --- suspended connections --- */
 
-static void transport_refuse(int fd, unsigned status, const char *code, const char *msg)
+static void conn_unwatch_hup(struct conn *c, int fd)
 {
-	char buf[512];
-	char body[256];
-	int blen = snprintf(body, sizeof(body),
-	                    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"hint\":\"\"}}\n",
-	                    code, msg);
-	int n = snprintf(buf, sizeof(buf),
-	                 "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: "
-	                 "%d\r\nConnection: close\r\n\r\n%s",
-	                 status, status == 400 ? "Bad Request" : "Service Unavailable", blen, body);
-	/* Best effort: the socket is fresh, its buffer has room. */
-	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		log_debug("transport", "refusal not sent: %s", strerror(errno));
-	/* Closing with unread input would reset the connection before the
-	 * client reads our reply: drain what is there (bounded). */
-	shutdown(fd, SHUT_WR);
-	for (int i = 0; i < 16 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; i++)
-		;
+	if (!c->hup_watch)
+		return;
+	loop_del_fd(c->t->d->loop, fd);
+	c->hup_watch = false;
 }
+
+static void conn_on_hup(void *data, int fd, uint32_t events)
+{
+	struct conn *c = data;
+
+	conn_unwatch_hup(c, fd);
+	if (c->stream)
+		c->stream->peer_gone = true;
+	transport_resume_conn(c);
+}
+
+void transport_suspend_conn(struct conn *c)
+{
+	if (c->suspended)
+		return;
+	MHD_suspend_connection(c->mhd);
+	c->suspended = true;
+	/* MHD stops watching a suspended connection; a streaming client that
+	 * leaves must still release what it holds, so we watch for the hangup. */
+	if (c->stream && c->fd >= 0 &&
+	    loop_add_fd(c->t->d->loop, c->fd, EPOLLRDHUP, conn_on_hup, c) == 0)
+		c->hup_watch = true;
+}
+
+void transport_resume_conn(struct conn *c)
+{
+	if (!c->suspended)
+		return;
+	conn_unwatch_hup(c, c->fd);
+	c->suspended = false;
+	MHD_resume_connection(c->mhd);
+	transport_kick(c->t);
+}
+
+void transport_close_conns(struct transport *t, struct service *svc)
+{
+	struct conn *c = t->conns, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->svc != svc)
+			continue;
+		if (!c->in_mhd) {
+			loop_del_fd(t->d->loop, c->fd);
+			conn_release(c);
+			continue;
+		}
+		log_debug(c->log_ctx, "closing: service removed");
+		if (c->fd >= 0)
+			shutdown(c->fd, SHUT_RDWR);
+		if (c->stream) {
+			c->stream->peer_gone = true;
+			transport_resume_conn(c);
+		}
+	}
+}
+
+/* --- connections --- */
 
 static void transport_hand_to_mhd(struct conn *c)
 {
@@ -119,102 +161,6 @@ static void transport_hand_to_mhd(struct conn *c)
 	}
 	t->adding = NULL;
 	transport_kick(t);
-}
-
-/* MHD's own 400 replies to malformed HTTP are HTML. On a fresh connection we
- * look at the request head first (without consuming it) so that garbage gets
- * our JSON error; later requests on a kept-alive connection are MHD's alone. */
-static bool transport_is_token_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static bool transport_request_line_ok(const char *buf, size_t len, bool *http11)
-{
-	size_t i = 0;
-	const char *nl;
-	size_t end;
-
-	while (i < len && buf[i] >= 'A' && buf[i] <= 'Z')
-		i++;
-	if (i == 0 || i > 16)
-		return false;
-	if (i == len)
-		return true; /* method still arriving */
-	if (buf[i] != ' ')
-		return false;
-	i++;
-	if (i < len && buf[i] != '/' && buf[i] != '*')
-		return false;
-	nl = memchr(buf, '\n', len);
-	if (!nl)
-		return true; /* line still arriving: MHD bounds it */
-	end = (size_t)(nl - buf);
-	if (end > 0 && buf[end - 1] == '\r')
-		end--;
-	if (end < 9 + i || memcmp(buf + end - 9, " HTTP/1.", 8) != 0 ||
-	    (buf[end - 1] != '0' && buf[end - 1] != '1'))
-		return false;
-	*http11 = buf[end - 1] == '1';
-	return true;
-}
-
-static bool transport_header_ok(const char *line, size_t len, bool *has_host)
-{
-	const char *colon = memchr(line, ':', len);
-	size_t nlen;
-
-	if (!colon || colon == line)
-		return false;
-	nlen = (size_t)(colon - line);
-	for (size_t i = 0; i < nlen; i++)
-		if (!transport_is_token_char(line[i]))
-			return false;
-	const char *v = colon + 1, *e = line + len;
-	while (v < e && (*v == ' ' || *v == '\t'))
-		v++;
-	if (nlen == 4 && !strncasecmp(line, "host", 4))
-		*has_host = true;
-	/* Bodies are small and bounded: we take them with a Content-Length only
-	 * (libmicrohttpd would answer a broken chunked upload in HTML). */
-	if (nlen == 17 && !strncasecmp(line, "transfer-encoding", 17))
-		return false;
-	if (nlen == 14 && !strncasecmp(line, "content-length", 14)) {
-		if (v == e)
-			return false;
-		for (const char *p = v; p < e; p++)
-			if ((*p < '0' || *p > '9') && *p != ' ' && *p != '\t')
-				return false;
-	}
-	return true;
-}
-
-/* The head if complete in buf: every header a token, a colon and a value;
- * numeric Content-Length; Host in HTTP/1.1. */
-static bool transport_head_ok(const char *buf, size_t len)
-{
-	bool http11 = false, has_host = false;
-	const char *p, *nl, *e = buf + len;
-
-	if (!transport_request_line_ok(buf, len, &http11))
-		return false;
-	p = memchr(buf, '\n', len);
-	if (!p)
-		return true;
-	for (p++; p < e; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(e - p));
-		if (!nl)
-			return true; /* head incomplete in what we peeked: MHD decides */
-		size_t l = (size_t)(nl - p);
-		if (l && p[l - 1] == '\r')
-			l--;
-		if (l == 0)
-			return !http11 || has_host;
-		if (!transport_header_ok(p, l, &has_host))
-			return false;
-	}
-	return true;
 }
 
 static void transport_on_first_bytes(void *data, int fd, uint32_t events)
@@ -237,11 +183,11 @@ static void transport_on_first_bytes(void *data, int fd, uint32_t events)
 		conn_release(c);
 		return;
 	}
-	if (!transport_head_ok(buf, (size_t)n)) {
+	if (!http_head_ok(buf, (size_t)n)) {
 		log_info(c->log_ctx, "malformed HTTP request refused");
 		c->t->stats.errors_4xx++;
-		transport_refuse(fd, 400, "bad_request",
-		                 "malformed HTTP request (request bodies need a Content-Length)");
+		http_refuse(fd, 400, "bad_request",
+		            "malformed HTTP request (request bodies need a Content-Length)");
 		conn_release(c);
 		return;
 	}
@@ -270,7 +216,7 @@ static void transport_accept(struct transport *t, int lfd, struct service *svc)
 		t->stats.refused_connections++;
 		log_warn(svc ? svc->name : "admin", "connection limit reached; refusing pid %d",
 		         (int)cred.pid);
-		transport_refuse(fd, 503, "unavailable", "too many connections");
+		http_refuse(fd, 503, "unavailable", "too many connections");
 		close(fd);
 		return;
 	}
@@ -326,38 +272,6 @@ static void transport_notify_connection(void *cls, struct MHD_Connection *connec
 	conn_release(c);
 }
 
-static int transport_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decoding for paths and query values. "%00" and "%2F" stay encoded:
- * decoded they would cut a C string short ("a%00b" naming service "a") or
- * split a path segment; left alone they fail every name check instead. */
-static size_t transport_unescape(void *cls, struct MHD_Connection *c, char *s)
-{
-	char *r = s, *w = s;
-
-	while (*r) {
-		int hi, lo;
-		if (r[0] == '%' && (hi = transport_hex(r[1])) >= 0 &&
-		    (lo = transport_hex(r[2])) >= 0 && (hi || lo) && !(hi == 2 && (lo == 0xf))) {
-			*w++ = (char)(hi * 16 + lo);
-			r += 3;
-			continue;
-		}
-		*w++ = *r++;
-	}
-	*w = '\0';
-	return (size_t)(w - s);
-}
-
 static void transport_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -384,13 +298,13 @@ struct transport *transport_new(struct daemon *d, const struct transport_hooks *
 	t->mhd = MHD_start_daemon(
 	        MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	                MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
-	        0, NULL, NULL, transport_access_handler, t, MHD_OPTION_EXTERNAL_LOGGER,
-	        transport_mhd_log, t, MHD_OPTION_NOTIFY_CONNECTION, transport_notify_connection, t,
-	        MHD_OPTION_NOTIFY_COMPLETED, transport_request_completed, t,
-	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->cfg->idle_timeout_s,
-	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)d->cfg->max_conns + 8,
-	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TRANSPORT_CONN_MEMORY,
-	        MHD_OPTION_UNESCAPE_CALLBACK, transport_unescape, t, MHD_OPTION_END);
+	        0, NULL, NULL, t->hooks.access, t, MHD_OPTION_EXTERNAL_LOGGER, transport_mhd_log, t,
+	        MHD_OPTION_NOTIFY_CONNECTION, transport_notify_connection, t,
+	        MHD_OPTION_NOTIFY_COMPLETED, t->hooks.completed, t, MHD_OPTION_CONNECTION_TIMEOUT,
+	        (unsigned)d->cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+	        (unsigned)d->cfg->max_conns + 8, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	        (size_t)TRANSPORT_CONN_MEMORY, MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, t,
+	        MHD_OPTION_END);
 	if (!t->mhd) {
 		log_error("transport", "libmicrohttpd failed to start");
 		goto free_transport;
@@ -429,40 +343,6 @@ void transport_free(struct transport *t)
 	free(t);
 }
 
-int transport_listen_unix(const char *path, mode_t mode)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	mode_t old_mask;
-	int fd, r;
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (unlink(path) < 0 && errno != ENOENT)
-		goto fail;
-	/* The socket is created with its final mode: no moment in which a
-	 * broader one could be connected to (the loop thread is the only one
-	 * creating files while the umask is narrowed). */
-	old_mask = umask(~mode & 0777);
-	r = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-	umask(old_mask);
-	if (r < 0)
-		goto fail;
-	if (listen(fd, 64) < 0)
-		goto unlink_path;
-	return fd;
-
-unlink_path:
-	unlink(path);
-fail:;
-	int err = -errno;
-	close(fd);
-	return err;
-}
-
 int transport_open_admin(struct transport *t)
 {
 	const struct config *cfg = t->d->cfg;
@@ -472,7 +352,7 @@ int transport_open_admin(struct transport *t)
 	snprintf(t->admin_path, sizeof(t->admin_path), "%s/admin.sock", cfg->runtime_dir);
 	if (cfg->admin_group)
 		mode = 0660;
-	fd = transport_listen_unix(t->admin_path, mode);
+	fd = unix_socket_listen(t->admin_path, mode);
 	if (fd < 0) {
 		log_error("transport", "%s: %s", t->admin_path, strerror(-fd));
 		return fd;
@@ -500,7 +380,7 @@ int transport_add_service(struct transport *t, struct service *svc)
 void transport_remove_service(struct transport *t, struct service *svc)
 {
 	loop_del_fd(t->d->loop, svc->listen_fd);
-	conn_close_service(t, svc);
+	transport_close_conns(t, svc);
 	transport_kick(t);
 }
 

@@ -4,6 +4,7 @@
  * connection arrived on is its identity. */
 #pragma once
 
+#include <microhttpd.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -11,11 +12,14 @@ struct daemon;
 struct service;
 struct transport;
 
-/* What the transport tells its owner. */
+/* What the transport tells its owner, and who serves the requests. */
 struct transport_hooks {
 	void *ctx;
 	/* A connection of svc closed (its connection-scoped leases end). */
 	void (*conn_closed)(void *ctx, struct service *svc, uint64_t conn_id);
+	/* libmicrohttpd's request callbacks (pipeline.h); their cls is the transport. */
+	MHD_AccessHandlerCallback access;
+	MHD_RequestCompletedCallback completed;
 };
 
 struct transport *transport_new(struct daemon *d, const struct transport_hooks *hooks);
@@ -23,10 +27,6 @@ void transport_free(struct transport *t);
 
 /* Creates the admin socket RUNTIME/admin.sock. 0 or -errno. */
 int transport_open_admin(struct transport *t);
-
-/* Creates a listening unix socket at path (removing a stale one) with mode.
- * Returns the fd or -errno. */
-int transport_listen_unix(const char *path, mode_t mode);
 
 /* Starts/stops accepting on a service's socket (svc->listen_fd). */
 int transport_add_service(struct transport *t, struct service *svc);

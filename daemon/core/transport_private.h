@@ -65,26 +65,18 @@ struct upgrade {
 	bool switched;
 };
 
-/* conn.c */
+/* conn.c: bookkeeping (transport.c drives them) */
 struct conn *conn_new(struct transport *t, int fd, struct service *svc, const struct ucred *cred);
 struct conn *conn_find_fd(struct transport *t, int fd);
 /* Drops the connection: notifies the areas, unlinks, closes fd if MHD does not own it. */
 void conn_release(struct conn *c);
 void conn_release_unadopted(struct transport *t);
-void conn_close_service(struct transport *t, struct service *svc);
-void conn_suspend(struct conn *c);
-void conn_resume(struct conn *c);
-void transport_kick_conn(struct conn *c);
+
+/* transport.c */
+/* Closes every connection of svc (its streams end at once). */
+void transport_close_conns(struct transport *t, struct service *svc);
+/* A request waits (async handler, sleeping stream): MHD leaves it alone. */
+void transport_suspend_conn(struct conn *c);
+void transport_resume_conn(struct conn *c);
 /* Runs MHD soon (after resumes, closes, new connections). */
 void transport_kick(struct transport *t);
-
-/* pipeline.c */
-enum MHD_Result transport_access_handler(void *cls, struct MHD_Connection *connection,
-                                         const char *url, const char *method, const char *version,
-                                         const char *upload_data, size_t *upload_data_size,
-                                         void **con_cls);
-void transport_request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
-                                 enum MHD_RequestTerminationCode toe);
-
-/* stream.c */
-void upgrade_request_done(struct upgrade *up);

@@ -7,7 +7,7 @@
 
 #include "area.h"
 #include "config.h"
-#include "gpio_area.h"
+#include "gpio_private.h"
 #include "lease.h"
 #include "log.h"
 #include "loop.h"

@@ -7,7 +7,7 @@
 
 #include "area.h"
 #include "config.h"
-#include "i2c_area.h"
+#include "i2c_private.h"
 #include "log.h"
 #include "policy.h"
 #include "registry.h"
@@ -80,7 +80,7 @@ static json_t *i2c_result_json(const struct i2c_job *j)
 	}
 }
 
-void i2c_reply(struct i2c_job *j)
+static void i2c_reply(struct i2c_job *j)
 {
 	struct request *req = j->req;
 
@@ -287,6 +287,7 @@ static struct i2c_job *i2c_job_new(struct request *req)
 	if (!j)
 		return NULL;
 	j->area = i2c_area_of(req);
+	j->answer = i2c_reply;
 	j->bus = t->want.bus;
 	j->addr = t->want.addr;
 	j->writes = t->want.access & POLICY_WRITE;

@@ -12,7 +12,7 @@
 
 #include "area.h"
 #include "config.h"
-#include "i2c_area.h"
+#include "i2c_private.h"
 #include "log.h"
 #include "loop.h"
 
@@ -72,7 +72,7 @@ static void i2c_job_done(void *data)
 
 	if (j->req) {
 		loop_cancel_timer(j->area->d->loop, j->timer);
-		i2c_reply(j);
+		j->answer(j);
 	}
 	i2c_job_free(j);
 }

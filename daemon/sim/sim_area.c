@@ -9,12 +9,12 @@
 #include <string.h>
 
 #include "area.h"
-#include "gpio_area.h"
+#include "gpio_private.h"
 #include "host_area.h"
-#include "i2c_area.h"
+#include "i2c_private.h"
 #include "lease.h"
 #include "request.h"
-#include "uart_area.h"
+#include "uart_private.h"
 
 static int sim_not_simulated(struct request *req, const char *what)
 {

@@ -12,7 +12,7 @@
 
 #include "log.h"
 #include "policy.h"
-#include "transport.h"
+#include "unix_socket.h"
 
 #define REGISTRY_MAX_SERVICES 256
 #define REGISTRY_SOCKET       "hwbroker.sock"
@@ -124,7 +124,7 @@ static int registry_open_socket(struct registry *reg, struct service *svc)
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
 	/* Containers run as any uid: the socket's path, not its mode, is the gate. */
-	fd = transport_listen_unix(svc->sock_path, 0666);
+	fd = unix_socket_listen(svc->sock_path, 0666);
 	if (fd < 0)
 		return fd;
 	svc->listen_fd = fd;

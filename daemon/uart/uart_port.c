@@ -15,7 +15,7 @@
 #include "log.h"
 #include "loop.h"
 #include "uart.h"
-#include "uart_area.h"
+#include "uart_private.h"
 
 static void uart_port_sync(struct uart_port *p);
 
@@ -425,7 +425,7 @@ void uart_upgraded(void *data, struct upgrade *up, int fd, const char *extra, si
 
 	/* The 101 may complete long after the request was allowed: the lease,
 	 * its connection and the policy are checked again now. */
-	if (!up || p->attach || p->fd < 0 || !uart_attach_allowed(p, ar)) {
+	if (!up || p->attach || p->fd < 0 || !ar->still_allowed(p, ar)) {
 		if (up)
 			upgrade_close(up);
 		free(ar);

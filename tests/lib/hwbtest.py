@@ -69,14 +69,36 @@ class Reply:
         return "Reply(%d, %r)" % (self.status, self.data[:300])
 
 
-class Client:
-    """One keep-alive HTTP connection to a broker socket."""
+class BoardChanged(AssertionError):
+    pass
 
-    def __init__(self, path, timeout=10):
+
+class Client:
+    """One keep-alive HTTP connection to a broker socket.
+
+    With a guard (a Daemon on the simulated board), every refused or failed
+    request (4xx, 5xx) is checked to have left the board as it was: line
+    values, directions and holders, EEPROM bytes, UART settings and bytes,
+    host actions. A status alone once hid a 404 that drove the wrong line."""
+
+    def __init__(self, path, timeout=10, guard=None):
         self.path = path
         self.conn = UnixHTTPConnection(path, timeout)
+        self.guard = guard
 
     def request(self, method, url, body=None, raw=None, headers=None):
+        before = self.guard.board() if self.guard is not None else None
+        if before is None:
+            return self._request(method, url, body, raw, headers)
+        r = self._request(method, url, body, raw, headers)
+        if r.status >= 400:
+            after = self.guard.board()
+            if after != before:
+                raise BoardChanged("%s %s answered %d but changed the board:\n%s" % (
+                    method, url, r.status, board_diff(before, after)))
+        return r
+
+    def _request(self, method, url, body=None, raw=None, headers=None):
         hdrs = dict(headers or {})
         data = None
         if body is not None:
@@ -120,6 +142,21 @@ class Client:
 
     def close(self):
         self.conn.close()
+
+
+def board_diff(before, after, where=""):
+    """The paths where two board snapshots differ, one per line."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        out = []
+        for k in sorted(set(before) | set(after)):
+            out += board_diff(before.get(k), after.get(k), where + "/" + str(k)).splitlines()
+        return "\n".join(out)
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        out = []
+        for i, (b, a) in enumerate(zip(before, after)):
+            out += board_diff(b, a, "%s[%d]" % (where, i)).splitlines()
+        return "\n".join(out)
+    return "" if before == after else "%s: %r -> %r" % (where, before, after)
 
 
 def raw_exchange(path, payload, timeout=5):
@@ -168,6 +205,8 @@ class Daemon:
         self.log_level = log_level
         self.proc = None
         self.log_path = os.path.join(self.tmp, "hwbrokerd.log")
+        self._board_client = None
+        self.guard_board = "--sim" in self.args
 
     @property
     def admin_path(self):
@@ -227,13 +266,31 @@ class Daemon:
             rc = self.proc.wait()
         self.proc = None
         self.log.close()
+        if self._board_client:
+            self._board_client.close()
+            self._board_client = None
         return rc
 
+    def board(self):
+        """The simulated board as GET /v1/sim/board shows it (None without --sim)."""
+        if not self.guard_board or not self.alive():
+            return None
+        if self._board_client is None:
+            self._board_client = Client(self.admin_path)
+        try:
+            r = self._board_client.get("/v1/sim/board")
+        except (OSError, http.client.HTTPException):
+            self._board_client.close()
+            self._board_client = Client(self.admin_path)
+            r = self._board_client.get("/v1/sim/board")
+        assert r.status == 200, r
+        return r.json
+
     def admin(self):
-        return Client(self.admin_path)
+        return Client(self.admin_path, guard=self)
 
     def service(self, name):
-        return Client(self.socket_path(name))
+        return Client(self.socket_path(name), guard=self)
 
     def register(self, name, compose):
         c = self.admin()

@@ -223,11 +223,59 @@ static void test_messages(void **state)
 	json_decref(svc);
 }
 
+/* A hint names only what would grant the request given what the service
+ * already declares: with a label narrowing a kind, a device entry would not
+ * help, so the hint widens the label. */
+static void test_hints_fit_the_declaration(void **state)
+{
+	json_t *svc = json_pack("{s:[s,s],s:{s:s,s:s,s:s}}", "devices", "/dev/gpiochip0",
+	                        "/dev/i2c-1", "labels", "io.hwbroker.gpio", "gpiochip0=17,18",
+	                        "io.hwbroker.i2c", "1=0x76", "io.hwbroker.host", "reboot");
+	struct policy_request g = {.kind = POLICY_GPIO,
+	                           .access = POLICY_READ | POLICY_WRITE,
+	                           .chip = "gpiochip0",
+	                           .chip_label = "pinctrl-sim",
+	                           .line = 22,
+	                           .line_name = "GPIO22"};
+	struct policy_request i = {
+	        .kind = POLICY_I2C, .access = POLICY_READ, .bus = 1, .addr = 0x50};
+	struct policy_request h = {.kind = POLICY_HOST, .action = "hostname"};
+	struct policy_decision d;
+	struct policy *p;
+	json_t *errors;
+
+	assert_int_equal(policy_derive("s", svc, &p, &errors), 0);
+	assert_false(policy_allows(p, &g, &d));
+	assert_string_equal(d.hint, "widen label io.hwbroker.gpio to \"gpiochip0=17,18,22\"");
+	g.chip = "gpiochip1";
+	g.chip_label = "sim-expander";
+	g.line = 3;
+	assert_false(policy_allows(p, &g, &d));
+	assert_string_equal(d.hint,
+	                    "widen label io.hwbroker.gpio to \"gpiochip0=17,18;gpiochip1=3\"");
+	assert_false(policy_allows(p, &i, &d));
+	assert_string_equal(d.hint, "widen label io.hwbroker.i2c to \"1=0x76,0x50\"");
+	assert_false(policy_allows(p, &h, &d));
+	assert_string_equal(d.hint, "widen label io.hwbroker.host to \"reboot,hostname\"");
+	policy_free(p);
+	json_decref(svc);
+
+	/* Without labels, the device entry is the way (or a label for just that). */
+	svc = json_pack("{s:[]}", "devices");
+	assert_int_equal(policy_derive("s", svc, &p, &errors), 0);
+	assert_false(policy_allows(p, &g, &d));
+	assert_null(strstr(d.hint, "widen"));
+	assert_non_null(strstr(d.hint, "add devices: /dev/gpiochip1"));
+	policy_free(p);
+	json_decref(svc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_random_policies_agree_with_the_reference),
 	        cmocka_unit_test(test_messages),
+	        cmocka_unit_test(test_hints_fit_the_declaration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,16 +85,34 @@ struct uart_area {
 
 struct uart_attach_req {
 	struct uart_port *port;
+	/* Does the requester still hold the port, with a read-write grant? */
+	bool (*still_allowed)(struct uart_port *p, const struct uart_attach_req *ar);
 	char service[64];
 	uint64_t conn_id;
 };
 
-/* uart_area.c */
+/* uart_hold.c */
 /* Resolve step of {port} (the simulator's controls use it too). */
 int uart_resolve_port(struct request *req, struct target *t);
-/* Does ar's service still hold the port for that connection, with a
- * read-write grant? */
+/* Records a port error as the client sees it; returns err. */
+int uart_fail(struct request *req, int err, const char *port);
+/* Takes or checks the lease of the request's port and opens it: a
+ * connection lease for reads, streams and attach unless the service holds
+ * one; a persistent one (read-write grant only) for config and writes.
+ * writes: taken to write (attach). 0 or a recorded failure. */
+int uart_hold(struct request *req, struct uart_port *p, bool default_persistent, bool writes);
+/* Notes what the lease carries (the settings, whether it writes). */
+void uart_lease_note(struct uart_area *a, const struct uart_port *p, const char *resource,
+                     bool writes);
+int uart_check_lease_query(struct request *req);
 bool uart_attach_allowed(struct uart_port *p, const struct uart_attach_req *ar);
+json_t *uart_config_json(const struct uart_config *c);
+/* Area hooks. */
+void uart_policy_changed(struct daemon *d, struct service *svc);
+void uart_service_removed(struct daemon *d, struct service *svc);
+void uart_conn_closed(struct daemon *d, struct service *svc, uint64_t conn_id);
+json_t *uart_save(struct daemon *d);
+void uart_restore(struct daemon *d, const json_t *saved);
 
 /* uart_port.c */
 struct uart_port *uart_find_port(struct uart_area *a, const char *name);

@@ -1,5 +1,6 @@
-/* Private to the GPIO area (gpio_area.c: lines, leases and group writes;
- * gpio_events.c: edge-event streams). */
+/* Private to the GPIO area: gpio_target.c (resolve steps, grants, driver
+ * errors), gpio_events.c (edge-event streams), gpio_area.c (routes,
+ * handlers, leases). */
 #pragma once
 
 #include <jansson.h>
@@ -59,14 +60,18 @@ struct gpio_area {
 	struct gpio_watch *watches;
 };
 
-/* gpio_area.c */
+/* gpio_target.c */
 /* Records a driver error as the client sees it; returns err. */
 int gpio_fail(struct request *req, int err, const char *chip, const char *what);
 bool gpio_policy_allows(struct service *svc, const char *chip, const char *label, unsigned line,
                         const char *name, unsigned access);
-/* Resolve steps (route.h): {chip}, and {chip}/{line}. */
+/* Resolve steps (route.h): {chip}, {chip}/{line}, and {chip} with the
+ * lines of a group write's body as the target's members. */
 int gpio_resolve_chip(struct request *req, struct target *t);
 int gpio_resolve_line(struct request *req, struct target *t);
+int gpio_resolve_group(struct request *req, struct target *t);
+
+/* gpio_area.c: a line as GET .../LINE shows it. */
 json_t *gpio_line_json(struct gpio_area *a, const struct target *t);
 
 /* gpio_events.c */

@@ -25,6 +25,8 @@ enum i2c_job_state { I2C_JOB_QUEUED, I2C_JOB_RUNNING, I2C_JOB_DONE };
 
 struct i2c_job {
 	struct i2c_area *area;
+	/* Loop thread: answers the finished job's request (still set). */
+	void (*answer)(struct i2c_job *j);
 	struct i2c_worker *worker;
 	struct request *req; /* NULL once answered */
 	struct loop_timer *timer;
@@ -51,8 +53,6 @@ struct i2c_area {
 };
 
 /* i2c_area.c */
-/* Answers a finished job (loop thread). */
-void i2c_reply(struct i2c_job *j);
 /* Resolve step of {bus} (the simulator's controls use it too). */
 int i2c_resolve_bus(struct request *req, struct target *t);
 
