@@ -543,7 +543,8 @@ static int gpio_watch(struct cli *cli, struct hwb *h, int argc, char **argv)
 				failed = i;
 		}
 		/* gpiomon prints one request's events in the kernel's order. */
-		qsort(batch.ev, batch.n, sizeof(*batch.ev), gpio_event_cmp);
+		if (batch.n)
+			qsort(batch.ev, batch.n, sizeof(*batch.ev), gpio_event_cmp);
 		for (size_t k = 0; k < batch.n && (!count || seen < count); k++, seen++)
 			gpio_print_event(cli, &batch.ev[k]);
 		fflush(stdout);
