@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 
 	/* Event latency: from the simulated pull to the event in our hands. */
 	struct hwb_gpio_watch *w = hwb_gpio_watch(h, "gpiochip0", 21, HWB_GPIO_EDGE_BOTH);
-	struct hwb_gpio_event ev;
+	struct hwb_gpio_event ev = HWB_GPIO_EVENT_INIT;
 	int m = n / 4;
 	if (!w) {
 		fprintf(stderr, "watch: %s\n", hwb_error_message(h));

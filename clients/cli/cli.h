@@ -1,8 +1,10 @@
-/* hwbroker CLI internals: global options and the subcommand table. */
+/* hwbroker CLI internals: global options, the command tables and the helpers
+ * every command shares (usage errors, number parsing, files, JSON calls). */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct hwb;
 
@@ -16,10 +18,21 @@ struct cli {
 	bool json;          /* --json: raw JSON out */
 };
 
+/* One subcommand ("i2c get"): its argument synopsis and what it does. */
+struct cli_sub {
+	const char *name;
+	const char *synopsis; /* after "hwbroker CMD SUB ", may be "" */
+	const char *summary;
+};
+
 struct cli_command {
 	const char *name; /* "gpio" */
 	const char *summary;
-	/* argv[0] is the command name; "--help" anywhere prints the command's usage. */
+	/* Subcommands, ended by {NULL}; a command without any (whoami) has one
+	 * entry named NULL whose synopsis and summary describe the command. */
+	const struct cli_sub *subs;
+	const char *details; /* more help text after the list, or NULL */
+	/* argv[0] is the command name; --help never reaches it (main.c answers). */
 	int (*run)(struct cli *cli, int argc, char **argv);
 };
 
@@ -33,16 +46,36 @@ int cli_exit_code(int err);
 /* Prints "hwbroker: WHAT: message (hint: ...)" from h's last error (h may be NULL)
  * to stderr and returns cli_exit_code(err). */
 int cli_fail(struct cli *cli, struct hwb *h, int err, const char *what);
-/* Prints usage text to stderr and returns CLI_USAGE. */
-int cli_usage(const char *text);
-/* True if argv contains --help or -h. */
-bool cli_wants_help(int argc, char **argv);
+/* A usage error in "CMD SUB" (sub NULL: in the command itself): prints
+ * "hwbroker: CMD SUB: <message>" and the one-line usage of that subcommand
+ * (or the command's list of subcommands) to stderr; returns CLI_USAGE. */
+int cli_bad(const struct cli_command *cmd, const char *sub, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* The usage lines of a command (all subcommands, or just sub) to out. */
+void cli_print_command_help(const struct cli_command *cmd, const char *sub, FILE *out);
+/* Finds a subcommand by name, or NULL. */
+const struct cli_sub *cli_find_sub(const struct cli_command *cmd, const char *name);
+
+/* Parses a decimal or 0x hex number in [min, max]. 0 or -1. */
+int cli_parse_num(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+/* Removes every argv entry equal to flag (after argv[0]); returns how many there were. */
+int cli_take_flag(int *argc, char **argv, const char *flag);
+/* Removes "OPT VALUE" (after argv[0]): 1 and *value, 0 if absent, -1 if VALUE is missing. */
+int cli_take_option(int *argc, char **argv, const char *opt, const char **value);
+
+/* Reads a whole file, or standard input for "-", up to max bytes. Returns 0
+ * and *buf (malloc'd, NUL-terminated) / *len, or -errno (-EFBIG past max). */
+int cli_read_file(const char *path, size_t max, char **buf, size_t *len);
+/* A compose file (YAML, or JSON; "-" is standard input) as {"services":{...}}.
+ * 0 and *out (caller json_decref's), or -errno with "FILE:LINE:COL: message" in err. */
+struct json_t;
+int cli_load_compose(const char *path, struct json_t **out, char *err, size_t errlen);
+
 /* Percent-escapes s for one path segment into buf. 0 or -ENAMETOOLONG. */
 int cli_escape(char *buf, size_t len, const char *s);
 /* Performs a request with an optional JSON body; on success prints nothing
  * and returns 0 with *reply (caller json_decref's; may be NULL); on failure
  * prints the error and returns the exit code. */
-struct json_t;
 int cli_call(struct cli *cli, struct hwb *h, const char *method, const char *path, const char *body,
              struct json_t **reply);
 /* Prints a JSON value compactly on one line. */

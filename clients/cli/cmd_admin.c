@@ -9,15 +9,24 @@
 #include "hwbroker.h"
 #include "policy.h"
 
-static const char admin_usage[] =
-        "Usage: hwbroker --admin admin COMMAND\n\n"
-        "  services                 registered services\n"
-        "  show NAME                a service's grants, where each came from, its socket\n"
-        "  register NAME FILE|-     register or re-apply a service (compose service as JSON)\n"
-        "  remove NAME              remove a service (closes its connections and socket)\n"
-        "  apply COMPOSE.yml        apply a whole compose file as the release (PUT /v1/state)\n"
-        "  audit [--service S] [--since US] [--limit N]   audit records\n"
-        "  health                   daemon health\n";
+static const struct cli_sub admin_subs[] = {
+        {"services", "", "registered services"},
+        {"show", "NAME", "a service's grants, where each came from, its socket"},
+        {"register", "NAME FILE.json|-",
+         "register or re-apply a service (compose service as JSON)"},
+        {"remove", "NAME", "remove a service (closes its connections and its socket)"},
+        {"apply", "COMPOSE.yml|-", "apply a whole compose file as the release (PUT /v1/state)"},
+        {"audit", "[--service S] [--since US] [--limit N]", "audit records"},
+        {"health", "", "daemon health"},
+        {NULL, NULL, NULL},
+};
+
+static const char admin_details[] =
+        "admin commands use the admin socket ($HWBROKER_ADMIN_SOCKET, else\n"
+        "/run/hwbroker/admin.sock) unless --socket names another. - reads standard input.\n";
+
+#define ADMIN_BAD(sub, ...) cli_bad(&cli_cmd_admin, sub, __VA_ARGS__)
+#define ADMIN_FILE_MAX      (4u << 20)
 
 static int admin_services(struct cli *cli, struct hwb *h)
 {
@@ -59,7 +68,7 @@ static int admin_show(struct cli *cli, struct hwb *h, const char *name)
 	int r;
 
 	if (cli_escape(esc, sizeof(esc), name) < 0)
-		return cli_usage("hwbroker: service name too long\n");
+		return ADMIN_BAD("show", "service name too long");
 	snprintf(path, sizeof(path), "/v1/services/%s", esc);
 	r = cli_call(cli, h, "GET", path, NULL, &reply);
 	if (r)
@@ -76,46 +85,21 @@ static int admin_show(struct cli *cli, struct hwb *h, const char *name)
 	return CLI_OK;
 }
 
-static char *admin_read_file(const char *path)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	size_t len = 0, cap = 4096, n;
-	char *buf = malloc(cap);
-
-	if (!f || !buf) {
-		free(buf);
-		return NULL;
-	}
-	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-		len += n;
-		if (len + 1 == cap) {
-			if (cap >= (16u << 20))
-				break;
-			char *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				break;
-			buf = nb;
-		}
-	}
-	buf[len] = '\0';
-	if (f != stdin)
-		fclose(f);
-	return buf;
-}
-
 static int admin_register(struct cli *cli, struct hwb *h, const char *name, const char *file)
 {
-	char path[256], esc[200], *body = admin_read_file(file);
+	char path[256], esc[200], *body;
+	size_t len;
 	json_t *reply;
-	int r;
+	int r = cli_read_file(file, ADMIN_FILE_MAX, &body, &len);
 
-	if (!body) {
-		fprintf(stderr, "%s: %s: %s\n", cli->prog, file, strerror(errno));
+	if (r < 0) {
+		fprintf(stderr, "%s: admin register: %s: %s\n", cli->prog,
+		        strcmp(file, "-") ? file : "<stdin>", strerror(-r));
 		return CLI_FAIL;
 	}
 	if (cli_escape(esc, sizeof(esc), name) < 0) {
 		free(body);
-		return cli_usage("hwbroker: service name too long\n");
+		return ADMIN_BAD("register", "service name too long");
 	}
 	snprintf(path, sizeof(path), "/v1/services/%s", esc);
 	r = cli_call(cli, h, "PUT", path, body, &reply);
@@ -135,7 +119,7 @@ static int admin_remove(struct cli *cli, struct hwb *h, const char *name)
 	char path[256], esc[200];
 
 	if (cli_escape(esc, sizeof(esc), name) < 0)
-		return cli_usage("hwbroker: service name too long\n");
+		return ADMIN_BAD("remove", "service name too long");
 	snprintf(path, sizeof(path), "/v1/services/%s", esc);
 	return cli_call(cli, h, "DELETE", path, NULL, NULL);
 }
@@ -146,7 +130,7 @@ static int admin_apply(struct cli *cli, struct hwb *h, const char *file)
 	json_t *state, *reply, *svc;
 	const char *name;
 	char *body;
-	int r = compose_load_yaml(file, &state, err, sizeof(err));
+	int r = cli_load_compose(file, &state, err, sizeof(err));
 
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", cli->prog, err);
@@ -195,26 +179,37 @@ static void admin_print_record(const json_t *rec)
 	       admin_field(rec, "path") ?: "-", detail ? ": " : "", detail ?: "");
 }
 
-static int admin_audit(struct cli *cli, struct hwb *h, int argc, char **argv)
+/* GET /v1/audit with the options as its query; usage errors before connecting. */
+static int admin_audit_path(int argc, char **argv, char *path, size_t len)
 {
-	char path[512] = "/v1/audit", esc[200];
-	json_t *reply, *rec;
-	size_t used = strlen(path), i;
-	char sep = '?';
-	int r;
+	size_t used;
+	char sep = '?', esc[200];
 
+	snprintf(path, len, "/v1/audit");
+	used = strlen(path);
 	for (int k = 2; k < argc; k += 2) {
 		const char *key = !strcmp(argv[k], "--service") ? "service"
 		                  : !strcmp(argv[k], "--since") ? "since"
 		                  : !strcmp(argv[k], "--limit") ? "limit"
 		                                                : NULL;
-		if (!key || k + 1 >= argc || cli_escape(esc, sizeof(esc), argv[k + 1]) < 0)
-			return cli_usage(admin_usage);
-		used += (size_t)snprintf(path + used, sizeof(path) - used, "%c%s=%s", sep, key,
-		                         esc);
+		if (!key)
+			return ADMIN_BAD("audit", "unknown option '%s'", argv[k]);
+		if (k + 1 >= argc)
+			return ADMIN_BAD("audit", "%s needs a value", argv[k]);
+		if (cli_escape(esc, sizeof(esc), argv[k + 1]) < 0)
+			return ADMIN_BAD("audit", "%s value too long", argv[k]);
+		used += (size_t)snprintf(path + used, len - used, "%c%s=%s", sep, key, esc);
 		sep = '&';
 	}
-	r = cli_call(cli, h, "GET", path, NULL, &reply);
+	return CLI_OK;
+}
+
+static int admin_audit(struct cli *cli, struct hwb *h, const char *path)
+{
+	json_t *reply, *rec;
+	size_t i;
+	int r = cli_call(cli, h, "GET", path, NULL, &reply);
+
 	if (r)
 		return r;
 	json_array_foreach(json_object_get(reply, "records"), i, rec)
@@ -246,23 +241,23 @@ static int admin_health(struct cli *cli, struct hwb *h)
 
 static int admin_run(struct cli *cli, int argc, char **argv)
 {
-	struct hwb *h;
-	int r;
-
-	if (cli_wants_help(argc, argv)) {
-		fputs(admin_usage, stdout);
-		return CLI_OK;
-	}
-	if (argc < 2)
-		return cli_usage(admin_usage);
 	const char *cmd = argv[1];
-	bool ok = (!strcmp(cmd, "services") && argc == 2) ||
-	          (!strcmp(cmd, "health") && argc == 2) || (!strcmp(cmd, "show") && argc == 3) ||
-	          (!strcmp(cmd, "register") && argc == 4) ||
-	          (!strcmp(cmd, "remove") && argc == 3) || (!strcmp(cmd, "apply") && argc == 3) ||
-	          !strcmp(cmd, "audit");
-	if (!ok)
-		return cli_usage(admin_usage);
+	char audit[1024];
+	struct hwb *h;
+	int r, want = !strcmp(cmd, "services") || !strcmp(cmd, "health") ? 2
+	              : !strcmp(cmd, "register")                         ? 4
+	              : !strcmp(cmd, "audit")                            ? -1
+	                                                                 : 3;
+
+	if (want > 0 && argc < want)
+		return ADMIN_BAD(cmd, "missing %s",
+		                 !strcmp(cmd, "apply") ? "COMPOSE.yml"
+		                 : argc == 2           ? "NAME"
+		                                       : "FILE");
+	if (want > 0 && argc > want)
+		return ADMIN_BAD(cmd, "unexpected argument '%s'", argv[want]);
+	if (!strcmp(cmd, "audit") && (r = admin_audit_path(argc, argv, audit, sizeof(audit))))
+		return r;
 	cli->admin = true;
 	h = cli_connect(cli);
 	if (!h)
@@ -280,9 +275,10 @@ static int admin_run(struct cli *cli, int argc, char **argv)
 	else if (!strcmp(cmd, "health"))
 		r = admin_health(cli, h);
 	else
-		r = admin_audit(cli, h, argc, argv);
+		r = admin_audit(cli, h, audit);
 	hwb_close(h);
 	return r;
 }
 
-const struct cli_command cli_cmd_admin = {"admin", "supervisor commands (admin socket)", admin_run};
+const struct cli_command cli_cmd_admin = {"admin", "supervisor commands (admin socket)", admin_subs,
+                                          admin_details, admin_run};

@@ -7,37 +7,31 @@
 #include "cli.h"
 #include "hwbroker.h"
 
-static const char host_usage[] =
-        "Usage: hwbroker host COMMAND\n\n"
-        "  reboot [--reason R]     reboot the device (through logind, gracefully)\n"
-        "  poweroff [--reason R]   power the device off\n"
-        "  hostname [NEW]          print the hostname, or set the static hostname\n"
-        "  time                    timezone, NTP enabled, NTP synchronized, time\n"
-        "  restart UNIT            restart a systemd unit the policy names\n";
+static const struct cli_sub host_subs[] = {
+        {"reboot", "[--reason R]", "reboot the device (through logind, gracefully)"},
+        {"poweroff", "[--reason R]", "power the device off"},
+        {"hostname", "[NEW]", "print the hostname, or set the static hostname"},
+        {"time", "", "timezone, NTP enabled, NTP synchronized, time"},
+        {"restart", "UNIT", "restart a systemd unit the policy names"},
+        {NULL, NULL, NULL},
+};
+
+#define HOST_BAD(sub, ...) cli_bad(&cli_cmd_host, sub, __VA_ARGS__)
 
 static int host_run(struct cli *cli, int argc, char **argv)
 {
-	const char *cmd, *reason = NULL;
+	const char *cmd = argv[1], *reason = NULL;
+	int max_args = !strcmp(cmd, "hostname") ? 3 : !strcmp(cmd, "restart") ? 3 : 2;
 	struct hwb *h;
 	int r;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(host_usage, stdout);
-		return CLI_OK;
-	}
-	if (argc < 2)
-		return cli_usage(host_usage);
-	cmd = argv[1];
-	if (!strcmp(cmd, "reboot") || !strcmp(cmd, "poweroff")) {
-		if (argc == 4 && !strcmp(argv[2], "--reason"))
-			reason = argv[3];
-		else if (argc != 2)
-			return cli_usage(host_usage);
-	} else if (!((!strcmp(cmd, "hostname") && argc <= 3) ||
-	             (!strcmp(cmd, "time") && argc == 2) ||
-	             (!strcmp(cmd, "restart") && argc == 3))) {
-		return cli_usage(host_usage);
-	}
+	if ((!strcmp(cmd, "reboot") || !strcmp(cmd, "poweroff")) &&
+	    cli_take_option(&argc, argv, "--reason", &reason) < 0)
+		return HOST_BAD(cmd, "--reason needs a value");
+	if (!strcmp(cmd, "restart") && argc < 3)
+		return HOST_BAD(cmd, "missing UNIT");
+	if (argc > max_args)
+		return HOST_BAD(cmd, "unexpected argument '%s'", argv[max_args]);
 	h = cli_connect(cli);
 	if (!h)
 		return CLI_FAIL;
@@ -54,7 +48,7 @@ static int host_run(struct cli *cli, int argc, char **argv)
 			printf(cli->json ? "{\"hostname\":\"%s\"}\n" : "%s\n", name);
 		free(name);
 	} else if (!strcmp(cmd, "time")) {
-		struct hwb_host_time t;
+		struct hwb_host_time t = HWB_HOST_TIME_INIT;
 		r = hwb_host_time(h, &t);
 		if (r == 0 && cli->json)
 			printf("{\"timezone\":\"%s\",\"ntp\":%s,\"ntp_synchronized\":%s,\"time_"
@@ -69,11 +63,15 @@ static int host_run(struct cli *cli, int argc, char **argv)
 	} else {
 		r = hwb_host_restart_unit(h, argv[2]);
 	}
-	if (r < 0)
-		r = cli_fail(cli, h, r, cmd);
+	if (r < 0) {
+		char what[32];
+		snprintf(what, sizeof(what), "host %s", cmd);
+		r = cli_fail(cli, h, r, what);
+	}
 	hwb_close(h);
 	return r;
 }
 
-const struct cli_command cli_cmd_host = {
-        "host", "host actions: reboot, poweroff, hostname, time, restart", host_run};
+const struct cli_command cli_cmd_host = {"host",
+                                         "host actions: reboot, poweroff, hostname, time, restart",
+                                         host_subs, NULL, host_run};

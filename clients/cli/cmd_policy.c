@@ -6,11 +6,20 @@
 #include "cli.h"
 #include "policy.h"
 
-static const char policy_usage[] =
-        "Usage: hwbroker policy derive COMPOSE.yml [SERVICE] [--json]\n\n"
-        "Derives each service's grants from a compose file, without a daemon, and\n"
-        "prints them with the compose entry each came from. Exit status 1 when a\n"
-        "declaration is malformed (every problem is printed).\n";
+static const struct cli_sub policy_subs[] = {
+        {"derive", "COMPOSE.yml|- [SERVICE]",
+         "each service's grants and the compose entry each came from, offline"},
+        {NULL, NULL, NULL},
+};
+
+static const char policy_details[] =
+        "Works without a daemon. - reads the compose file from standard input. Exit status 1\n"
+        "when a declaration is malformed (every problem is printed).\n"
+#if !HWB_HAVE_YAML
+        "This build has no YAML support: give the compose file as JSON\n"
+        "(docker compose config --format json).\n"
+#endif
+        ;
 
 static int policy_derive_one(struct cli *cli, const char *file, const char *name, const json_t *svc,
                              json_t *all)
@@ -54,13 +63,12 @@ static int policy_run(struct cli *cli, int argc, char **argv)
 	const char *name;
 	int r = CLI_OK;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(policy_usage, stdout);
-		return CLI_OK;
-	}
-	if ((argc != 3 && argc != 4) || strcmp(argv[1], "derive"))
-		return cli_usage(policy_usage);
-	if (compose_load_yaml(argv[2], &state, err, sizeof(err)) < 0) {
+	if (argc < 3)
+		return cli_bad(&cli_cmd_policy, "derive", "missing COMPOSE.yml");
+	if (argc > 4)
+		return cli_bad(&cli_cmd_policy, "derive", "unexpected argument '%s'", argv[4]);
+	const char *shown = strcmp(argv[2], "-") ? argv[2] : "<stdin>";
+	if (cli_load_compose(argv[2], &state, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", cli->prog, err);
 		return CLI_FAIL;
 	}
@@ -69,15 +77,15 @@ static int policy_run(struct cli *cli, int argc, char **argv)
 	if (argc == 4) {
 		svc = json_object_get(services, argv[3]);
 		if (!svc) {
-			fprintf(stderr, "%s: %s: no service %s\n", cli->prog, argv[2], argv[3]);
+			fprintf(stderr, "%s: %s: no service %s\n", cli->prog, shown, argv[3]);
 			r = CLI_FAIL;
 		} else {
-			r = policy_derive_one(cli, argv[2], argv[3], svc, all);
+			r = policy_derive_one(cli, shown, argv[3], svc, all);
 		}
 	} else {
 		json_object_foreach(services, name, svc)
 		{
-			int one = policy_derive_one(cli, argv[2], name, svc, all);
+			int one = policy_derive_one(cli, shown, name, svc, all);
 			if (one != CLI_OK)
 				r = one;
 		}
@@ -90,4 +98,4 @@ static int policy_run(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_policy = {"policy", "derive grants from a compose file (offline)",
-                                           policy_run};
+                                           policy_subs, policy_details, policy_run};

@@ -5,10 +5,9 @@
 #include "cli.h"
 #include "hwbroker.h"
 
-static const char whoami_usage[] =
-        "Usage: hwbroker whoami\n\n"
-        "Prints the name of the service this socket belongs to; with --json the\n"
-        "service, its grants and the peer credentials the broker sees.\n";
+static const struct cli_sub whoami_subs[] = {
+        {NULL, "", "the service this socket belongs to (--json: its grants and peer credentials)"},
+};
 
 static int whoami_run(struct cli *cli, int argc, char **argv)
 {
@@ -16,12 +15,8 @@ static int whoami_run(struct cli *cli, int argc, char **argv)
 	struct hwb *h;
 	int r;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(whoami_usage, stdout);
-		return CLI_OK;
-	}
 	if (argc != 1)
-		return cli_usage(whoami_usage);
+		return cli_bad(&cli_cmd_whoami, NULL, "unexpected argument '%s'", argv[1]);
 	h = cli_connect(cli);
 	if (!h)
 		return CLI_FAIL;
@@ -38,4 +33,4 @@ static int whoami_run(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_whoami = {"whoami", "the service this socket belongs to",
-                                           whoami_run};
+                                           whoami_subs, NULL, whoami_run};

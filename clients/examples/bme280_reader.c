@@ -25,7 +25,10 @@ struct calib {
 static int read_block(struct hwb *h, unsigned bus, unsigned addr, uint8_t reg, uint8_t *buf,
                       uint16_t len)
 {
-	struct hwb_i2c_msg msgs[2] = {{&reg, 1, 0}, {buf, len, 1}};
+	struct hwb_i2c_msg msgs[2] = {
+	        {.size = sizeof(msgs[0]), .buf = &reg, .len = 1},
+	        {.size = sizeof(msgs[1]), .buf = buf, .len = len, .read = 1},
+	};
 	return hwb_i2c_transfer(h, bus, addr, msgs, 2);
 }
 

@@ -2,12 +2,14 @@
  * bounded everywhere, errors mapped once (hwbroker.h). */
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -19,15 +21,22 @@
 struct hwb {
 	int fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int timeout_ms;
 	int last_status;
 	char code[32];
 	char message[512];
 	char hint[512];
 };
 
-int hwb_socket_connect(const char *path)
+HWB_EXPORT const char *hwb_version(void)
+{
+	return HWB_VERSION_STRING;
+}
+
+int hwb_socket_connect(const char *path, int timeout_ms)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
 	int fd;
 
 	if (strlen(path) >= sizeof(addr.sun_path))
@@ -36,24 +45,48 @@ int hwb_socket_connect(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* A unix connect() waits while the listener's backlog is full (a broker
+	 * that stopped accepting); SO_SNDTIMEO bounds that wait, after which
+	 * connect() fails with EAGAIN. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int err = -errno;
+		int err = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
 		close(fd);
 		return err;
 	}
+	/* Later waits are poll()s against a deadline; a blocking write on the
+	 * caller's own fd (hwb_uart_attach) must not time out behind its back. */
+	tv = (struct timeval){0, 0};
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
+}
+
+/* $HWBROKER_TIMEOUT_MS when it is a positive number, else the default. */
+static int hwb_default_timeout(void)
+{
+	const char *env = getenv("HWBROKER_TIMEOUT_MS");
+	char *end;
+	long v;
+
+	if (!env || !*env)
+		return HWB_DEFAULT_TIMEOUT_MS;
+	errno = 0;
+	v = strtol(env, &end, 10);
+	if (*end || errno || v <= 0 || v > INT_MAX)
+		return HWB_DEFAULT_TIMEOUT_MS;
+	return (int)v;
 }
 
 HWB_EXPORT struct hwb *hwb_connect(const char *path)
 {
 	struct hwb *h;
-	int fd;
+	int fd, timeout = hwb_default_timeout();
 
 	if (!path || !*path)
 		path = getenv("HWBROKER_SOCKET");
 	if (!path || !*path)
 		path = HWB_DEFAULT_SOCKET;
-	fd = hwb_socket_connect(path);
+	fd = hwb_socket_connect(path, timeout);
 	if (fd < 0) {
 		errno = -fd;
 		return NULL;
@@ -65,8 +98,22 @@ HWB_EXPORT struct hwb *hwb_connect(const char *path)
 		return NULL;
 	}
 	h->fd = fd;
+	h->timeout_ms = timeout;
 	snprintf(h->path, sizeof(h->path), "%s", path);
 	return h;
+}
+
+HWB_EXPORT int hwb_set_timeout(struct hwb *h, int ms)
+{
+	if (!h || ms <= 0)
+		return -EINVAL;
+	h->timeout_ms = ms;
+	return 0;
+}
+
+HWB_EXPORT int hwb_get_timeout(const struct hwb *h)
+{
+	return h ? h->timeout_ms : HWB_DEFAULT_TIMEOUT_MS;
 }
 
 HWB_EXPORT void hwb_close(struct hwb *h)
@@ -170,29 +217,47 @@ int hwb_error_from_reply(struct hwb *h, int status, const char *body, size_t len
 	return hwb_status_errno(status);
 }
 
+int hwb_timeout(const struct hwb *h)
+{
+	return h->timeout_ms;
+}
+
+int hwb_connect_error(struct hwb *h, int err)
+{
+	if (err == -ETIMEDOUT)
+		return hwb_set_error(h, err, "timeout",
+		                     "cannot connect to %s: no answer within %d ms (is the broker "
+		                     "stalled?)",
+		                     h->path, h->timeout_ms);
+	return hwb_set_error(h, err, "transport", "cannot connect to %s: %s", h->path,
+	                     strerror(-err));
+}
+
 static int hwb_reconnect(struct hwb *h)
 {
 	if (h->fd >= 0)
 		close(h->fd);
-	h->fd = hwb_socket_connect(h->path);
+	h->fd = hwb_socket_connect(h->path, h->timeout_ms);
 	return h->fd < 0 ? h->fd : 0;
 }
 
 /* One exchange; retried once on a fresh connection when the broker had
- * closed the idle one before any byte of the reply came back. */
+ * closed the idle one before any byte of the reply came back. The whole
+ * exchange, retry included, ends by one deadline. */
 static int hwb_exchange(struct hwb *h, const char *method, const char *path,
-                        const char *content_type, const void *body, size_t len,
+                        const char *content_type, const void *body, size_t len, int extra_ms,
                         struct http_reply *reply)
 {
+	int64_t deadline = http_deadline(
+	        h->timeout_ms > INT_MAX - extra_ms ? INT_MAX : h->timeout_ms + extra_ms);
 	int r;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (h->fd < 0 && (r = hwb_reconnect(h)) < 0)
-			return hwb_set_error(h, r, "transport", "cannot connect to %s: %s", h->path,
-			                     strerror(-r));
-		r = http_send_request(h->fd, method, path, content_type, body, len, NULL);
+			return hwb_connect_error(h, r);
+		r = http_send_request(h->fd, method, path, content_type, body, len, NULL, deadline);
 		if (r == 0)
-			r = http_read_reply(h->fd, reply);
+			r = http_read_reply(h->fd, reply, deadline);
 		if (r == 0) {
 			if (reply->close) {
 				close(h->fd);
@@ -200,26 +265,33 @@ static int hwb_exchange(struct hwb *h, const char *method, const char *path,
 			}
 			return 0;
 		}
+		/* Whatever the broker still sends on this connection belongs to
+		 * the abandoned request: the next one needs a fresh connection. */
 		close(h->fd);
 		h->fd = -1;
 		if (r != -EPIPE && r != -ECONNRESET && r != -ENOTCONN)
 			break;
 	}
+	if (r == -ETIMEDOUT)
+		return hwb_set_error(h, r, "timeout",
+		                     "%s %s: no reply from the broker within %d ms", method, path,
+		                     h->timeout_ms + extra_ms);
 	return hwb_set_error(h, r, "transport", "%s %s: %s", method, path, strerror(-r));
 }
 
-int hwb_call_raw(struct hwb *h, const char *method, const char *path, const char *content_type,
-                 const void *body, size_t len, void **reply, size_t *reply_len)
+int hwb_call_raw_wait(struct hwb *h, const char *method, const char *path, const char *content_type,
+                      const void *body, size_t len, int extra_ms, void **reply, size_t *reply_len)
 {
 	struct http_reply rep = {0};
 	int r;
 
 	hwb_clear_error(h);
+	h->last_status = 0;
 	if (reply)
 		*reply = NULL;
 	if (reply_len)
 		*reply_len = 0;
-	r = hwb_exchange(h, method, path, content_type, body, len, &rep);
+	r = hwb_exchange(h, method, path, content_type, body, len, extra_ms, &rep);
 	if (r < 0)
 		return r;
 	h->last_status = rep.status;
@@ -236,6 +308,12 @@ int hwb_call_raw(struct hwb *h, const char *method, const char *path, const char
 		*reply_len = rep.body_len;
 	free(rep.body);
 	return rep.status;
+}
+
+int hwb_call_raw(struct hwb *h, const char *method, const char *path, const char *content_type,
+                 const void *body, size_t len, void **reply, size_t *reply_len)
+{
+	return hwb_call_raw_wait(h, method, path, content_type, body, len, 0, reply, reply_len);
 }
 
 int hwb_call_json(struct hwb *h, const char *method, const char *path, const json_t *body,

@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "hwbroker.h"
 
@@ -21,6 +22,26 @@ int hwb_call_json(struct hwb *h, const char *method, const char *path, const jso
  * malloc'd, NUL-terminated for convenience, *reply_len bytes of data). */
 int hwb_call_raw(struct hwb *h, const char *method, const char *path, const char *content_type,
                  const void *body, size_t len, void **reply, size_t *reply_len);
+
+/* hwb_call_raw() for a request the broker itself holds up to extra_ms
+ * (UART reads): the handle's timeout plus extra_ms bounds it. */
+int hwb_call_raw_wait(struct hwb *h, const char *method, const char *path, const char *content_type,
+                      const void *body, size_t len, int extra_ms, void **reply, size_t *reply_len);
+
+/* The handle's timeout, its socket path, and a connection bounded by it. */
+int hwb_timeout(const struct hwb *h);
+const char *hwb_socket_path(const struct hwb *h);
+int hwb_socket_connect(const char *path, int timeout_ms);
+/* Sets h's error for a failed connect (err from hwb_socket_connect) and returns err. */
+int hwb_connect_error(struct hwb *h, int err);
+/* Fills h's error from an error reply and returns the mapped errno. */
+int hwb_error_from_reply(struct hwb *h, int status, const char *body, size_t len);
+int hwb_status_errno(int status);
+
+/* Sized structs (hwbroker.h): the caller's size must cover at least the
+ * first version's members, which end at LAST. */
+#define HWB_SIZE_V1(type, last) (offsetof(type, last) + sizeof(((type *)0)->last))
+#define HWB_MIN(a, b)           ((a) < (b) ? (a) : (b))
 
 /* Builds "/v1/..." from printf-style parts, percent-escaping %s arguments
  * that are not safe path characters. Returns 0 or -ENAMETOOLONG. */

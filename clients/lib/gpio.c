@@ -5,8 +5,6 @@
 
 #include "client_private.h"
 
-int hwb_status_errno(int status);
-
 HWB_EXPORT int hwb_gpio_get(struct hwb *h, const char *chip, unsigned line)
 {
 	char path[256];
@@ -49,18 +47,23 @@ HWB_EXPORT int hwb_gpio_config(struct hwb *h, const char *chip, unsigned line,
 {
 	static const char *const bias[] = {"as-is", "disabled", "pull-up", "pull-down"};
 	static const char *const drive[] = {"push-pull", "open-drain", "open-source"};
+	struct hwb_gpio_config c = {0};
 	json_t *body;
 
-	if ((unsigned)cfg->bias > 3 || (unsigned)cfg->drive > 2)
+	if (!cfg || cfg->size < HWB_SIZE_V1(struct hwb_gpio_config, flags))
+		return hwb_set_error(h, -EINVAL, "invalid",
+		                     "struct hwb_gpio_config: size not set (HWB_GPIO_CONFIG_INIT)");
+	memcpy(&c, cfg, HWB_MIN(cfg->size, sizeof(c)));
+	if ((unsigned)c.bias > 3 || (unsigned)c.drive > 2)
 		return hwb_set_error(h, -EINVAL, "invalid", "unknown bias or drive");
 	body = json_pack("{s:s,s:s,s:b}", "direction",
-	                 cfg->direction == HWB_GPIO_OUTPUT ? "output" : "input", "bias",
-	                 bias[cfg->bias], "active_low", cfg->active_low);
-	if (cfg->direction == HWB_GPIO_OUTPUT) {
-		json_object_set_new(body, "value", json_integer(cfg->value ? 1 : 0));
-		json_object_set_new(body, "drive", json_string(drive[cfg->drive]));
+	                 c.direction == HWB_GPIO_OUTPUT ? "output" : "input", "bias", bias[c.bias],
+	                 "active_low", c.active_low);
+	if (c.direction == HWB_GPIO_OUTPUT) {
+		json_object_set_new(body, "value", json_integer(c.value ? 1 : 0));
+		json_object_set_new(body, "drive", json_string(drive[c.drive]));
 	}
-	return gpio_put(h, chip, line, body, cfg->flags);
+	return gpio_put(h, chip, line, body, c.flags);
 }
 
 HWB_EXPORT int hwb_gpio_set_many(struct hwb *h, const char *chip, const char *const *lines,
@@ -149,12 +152,15 @@ static int gpio_error_errno(const char *code)
 	return -EIO;
 }
 
-HWB_EXPORT int hwb_gpio_watch_next(struct hwb_gpio_watch *w, struct hwb_gpio_event *ev, int block)
+HWB_EXPORT int hwb_gpio_watch_next(struct hwb_gpio_watch *w, struct hwb_gpio_event *out, int block)
 {
+	struct hwb_gpio_event ev_all = {.size = sizeof(ev_all)}, *ev = &ev_all;
 	const char *line;
 	ssize_t n;
 	json_t *j;
 
+	if (!out || out->size < HWB_SIZE_V1(struct hwb_gpio_event, dropped))
+		return -EINVAL;
 	if (w->error)
 		return w->error;
 	for (;;) {
@@ -170,7 +176,6 @@ HWB_EXPORT int hwb_gpio_watch_next(struct hwb_gpio_watch *w, struct hwb_gpio_eve
 		if (j)
 			break;
 	}
-	memset(ev, 0, sizeof(*ev));
 	if (json_object_get(j, "error")) {
 		w->error = gpio_error_errno(
 		        json_string_value(json_object_get(json_object_get(j, "error"), "code")));
@@ -184,6 +189,9 @@ HWB_EXPORT int hwb_gpio_watch_next(struct hwb_gpio_watch *w, struct hwb_gpio_eve
 	ev->timestamp_ns = (uint64_t)json_integer_value(json_object_get(j, "timestamp_ns"));
 	ev->seq = (uint64_t)json_integer_value(json_object_get(j, "seq"));
 	json_decref(j);
+	/* Only as much as the caller's struct holds; its size stays as it was. */
+	memcpy((char *)out + sizeof(out->size), (char *)ev + sizeof(ev->size),
+	       HWB_MIN(out->size, sizeof(*ev)) - sizeof(ev->size));
 	return 0;
 }
 

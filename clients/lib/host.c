@@ -49,18 +49,24 @@ HWB_EXPORT int hwb_host_set_hostname(struct hwb *h, const char *hostname)
 
 HWB_EXPORT int hwb_host_time(struct hwb *h, struct hwb_host_time *out)
 {
+	struct hwb_host_time t = {.size = sizeof(t)};
 	json_t *reply = NULL;
-	int r = hwb_call_json(h, "GET", "/v1/host/time", NULL, &reply);
+	int r;
 
-	memset(out, 0, sizeof(*out));
+	if (!out || out->size < HWB_SIZE_V1(struct hwb_host_time, time_usec))
+		return hwb_set_error(h, -EINVAL, "invalid",
+		                     "struct hwb_host_time: size not set (HWB_HOST_TIME_INIT)");
+	r = hwb_call_json(h, "GET", "/v1/host/time", NULL, &reply);
 	if (r < 0)
 		return r;
-	snprintf(out->timezone, sizeof(out->timezone), "%s",
+	snprintf(t.timezone, sizeof(t.timezone), "%s",
 	         json_string_value(json_object_get(reply, "timezone")) ?: "");
-	out->ntp = json_is_true(json_object_get(reply, "ntp"));
-	out->ntp_synchronized = json_is_true(json_object_get(reply, "ntp_synchronized"));
-	out->time_usec = (uint64_t)json_integer_value(json_object_get(reply, "time_usec"));
+	t.ntp = json_is_true(json_object_get(reply, "ntp"));
+	t.ntp_synchronized = json_is_true(json_object_get(reply, "ntp_synchronized"));
+	t.time_usec = (uint64_t)json_integer_value(json_object_get(reply, "time_usec"));
 	json_decref(reply);
+	memcpy((char *)out + sizeof(out->size), (char *)&t + sizeof(t.size),
+	       HWB_MIN(out->size, sizeof(t)) - sizeof(t.size));
 	return 0;
 }
 

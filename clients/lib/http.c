@@ -1,23 +1,62 @@
 #include "http.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-static int http_write_all(int fd, const void *buf, size_t len)
+int64_t http_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t http_deadline(int timeout_ms)
+{
+	return http_now_ms() + timeout_ms;
+}
+
+int http_wait(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline == HTTP_NO_DEADLINE ? -1 : deadline - http_now_ms();
+		struct pollfd p = {fd, events, 0};
+
+		if (deadline != HTTP_NO_DEADLINE && left <= 0)
+			return -ETIMEDOUT;
+		int n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		/* POLLHUP/POLLERR: the next send/recv reports what happened. */
+		if (n > 0)
+			return 0;
+	}
+}
+
+/* The socket stays in blocking mode (stream reads use it so); every call
+ * here is MSG_DONTWAIT and waits in poll() against the deadline instead. */
+static int http_write_all(int fd, const void *buf, size_t len, int64_t deadline)
 {
 	const char *p = buf;
 
 	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -errno;
+			int r = http_wait(fd, POLLOUT, deadline);
+			if (r < 0)
+				return r;
+			continue;
 		}
 		p += n;
 		len -= (size_t)n;
@@ -26,7 +65,7 @@ static int http_write_all(int fd, const void *buf, size_t len)
 }
 
 int http_send_request(int fd, const char *method, const char *path, const char *content_type,
-                      const void *body, size_t len, const char *extra_headers)
+                      const void *body, size_t len, const char *extra_headers, int64_t deadline)
 {
 	char head[2048];
 	int n;
@@ -39,19 +78,25 @@ int http_send_request(int fd, const char *method, const char *path, const char *
 	             extra_headers ? extra_headers : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -ENAMETOOLONG;
-	int r = http_write_all(fd, head, (size_t)n);
+	int r = http_write_all(fd, head, (size_t)n, deadline);
 	if (r == 0 && len)
-		r = http_write_all(fd, body, len);
+		r = http_write_all(fd, body, len, deadline);
 	return r;
 }
 
-static ssize_t http_recv(int fd, char *buf, size_t len)
+ssize_t http_recv(int fd, void *buf, size_t len, int64_t deadline)
 {
 	for (;;) {
-		ssize_t n = recv(fd, buf, len, 0);
-		if (n < 0 && errno == EINTR)
+		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
 			continue;
-		return n < 0 ? -errno : n;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		int r = http_wait(fd, POLLIN, deadline);
+		if (r < 0)
+			return r;
 	}
 }
 
@@ -84,7 +129,7 @@ static void http_parse_head(char *head, struct http_head *hd)
 	}
 }
 
-int http_read_head(int fd, struct http_head *hd, char **rest, size_t *rest_len)
+int http_read_head(int fd, struct http_head *hd, char **rest, size_t *rest_len, int64_t deadline)
 {
 	char *buf = malloc(HTTP_MAX_HEAD + 1), *end;
 	size_t used = 0;
@@ -94,7 +139,7 @@ int http_read_head(int fd, struct http_head *hd, char **rest, size_t *rest_len)
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		ssize_t n = http_recv(fd, buf + used, HTTP_MAX_HEAD - used);
+		ssize_t n = http_recv(fd, buf + used, HTTP_MAX_HEAD - used, deadline);
 		if (n <= 0) {
 			free(buf);
 			/* EOF before a reply: the peer closed an idle keep-alive connection. */
@@ -200,7 +245,7 @@ static int http_append(struct http_reply *r, const char *data, size_t len)
 	return 0;
 }
 
-int http_read_reply(int fd, struct http_reply *reply)
+int http_read_reply(int fd, struct http_reply *reply, int64_t deadline)
 {
 	struct http_head hd;
 	struct http_dechunk dc = {0};
@@ -209,7 +254,7 @@ int http_read_reply(int fd, struct http_reply *reply)
 	int r;
 
 	memset(reply, 0, sizeof(*reply));
-	r = http_read_head(fd, &hd, &rest, &rest_len);
+	r = http_read_head(fd, &hd, &rest, &rest_len, deadline);
 	if (r < 0)
 		return r;
 	reply->status = hd.status;
@@ -240,7 +285,7 @@ int http_read_reply(int fd, struct http_reply *reply)
 			    (long long)reply->body_len >= hd.content_length)
 				break;
 		}
-		ssize_t n = http_recv(fd, buf, sizeof(buf));
+		ssize_t n = http_recv(fd, buf, sizeof(buf), deadline);
 		if (n < 0) {
 			r = (int)n;
 			goto fail;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define HTTP_MAX_HEAD (16 * 1024)
@@ -31,12 +32,23 @@ struct http_dechunk {
 	size_t line_len;
 };
 
+/* Deadlines are CLOCK_MONOTONIC milliseconds: every wait below gives up with
+ * -ETIMEDOUT once the deadline passed. HTTP_NO_DEADLINE waits for ever. */
+#define HTTP_NO_DEADLINE INT64_MAX
+int64_t http_now_ms(void);
+/* now + timeout_ms (timeout_ms > 0). */
+int64_t http_deadline(int timeout_ms);
+/* Waits until fd is ready for events (POLLIN/POLLOUT); 0 or -ETIMEDOUT/-errno. */
+int http_wait(int fd, short events, int64_t deadline);
+/* recv() that waits at most until deadline for the first byte; 0 at EOF. */
+ssize_t http_recv(int fd, void *buf, size_t len, int64_t deadline);
+
 int http_send_request(int fd, const char *method, const char *path, const char *content_type,
-                      const void *body, size_t len, const char *extra_headers);
+                      const void *body, size_t len, const char *extra_headers, int64_t deadline);
 /* Reads and parses a response head; bytes read past it go to *rest (malloc'd). */
-int http_read_head(int fd, struct http_head *hd, char **rest, size_t *rest_len);
-/* A whole response (head and body). */
-int http_read_reply(int fd, struct http_reply *reply);
+int http_read_head(int fd, struct http_head *hd, char **rest, size_t *rest_len, int64_t deadline);
+/* A whole response (head and body), all of it before deadline. */
+int http_read_reply(int fd, struct http_reply *reply, int64_t deadline);
 /* Decodes in[0..in_len) into out (at most out_cap); *consumed input bytes.
  * Returns decoded byte count, or -EBADMSG. d->state == 4 at the end. */
 ssize_t http_dechunk(struct http_dechunk *d, const char *in, size_t in_len, char *out,

@@ -6,22 +6,36 @@
 
 #define I2C_BLOCK_MAX 32
 
+/* Element i of the caller's array, whose stride is its own sizeof. */
+static struct hwb_i2c_msg i2c_msg_at(const struct hwb_i2c_msg *msgs, size_t i)
+{
+	struct hwb_i2c_msg m = {0};
+
+	memcpy(&m, (const char *)msgs + i * msgs->size, HWB_MIN(msgs->size, sizeof(m)));
+	return m;
+}
+
 HWB_EXPORT int hwb_i2c_transfer(struct hwb *h, unsigned bus, unsigned addr,
                                 struct hwb_i2c_msg *msgs, size_t n)
 {
-	json_t *list = json_array(), *body, *reply = NULL, *reads;
+	json_t *list, *body, *reply = NULL, *reads;
 	char path[96];
 	size_t k = 0;
 	int r;
 
+	if (n && (!msgs || msgs->size < HWB_SIZE_V1(struct hwb_i2c_msg, read)))
+		return hwb_set_error(h, -EINVAL, "invalid",
+		                     "struct hwb_i2c_msg: size not set (HWB_I2C_MSG_INIT)");
+	list = json_array();
 	for (size_t i = 0; i < n; i++) {
-		if (msgs[i].read) {
-			json_array_append_new(list, json_pack("{s:i}", "read", (int)msgs[i].len));
+		struct hwb_i2c_msg m = i2c_msg_at(msgs, i);
+		if (m.read) {
+			json_array_append_new(list, json_pack("{s:i}", "read", (int)m.len));
 			continue;
 		}
 		json_t *bytes = json_array();
-		for (size_t b = 0; b < msgs[i].len; b++)
-			json_array_append_new(bytes, json_integer(msgs[i].buf[b]));
+		for (size_t b = 0; b < m.len; b++)
+			json_array_append_new(bytes, json_integer(m.buf[b]));
 		json_array_append_new(list, json_pack("{s:o}", "write", bytes));
 	}
 	body = json_pack("{s:o}", "messages", list);
@@ -32,14 +46,15 @@ HWB_EXPORT int hwb_i2c_transfer(struct hwb *h, unsigned bus, unsigned addr,
 		return r;
 	reads = json_object_get(reply, "reads");
 	for (size_t i = 0; i < n; i++) {
-		if (!msgs[i].read)
+		struct hwb_i2c_msg m = i2c_msg_at(msgs, i);
+		if (!m.read)
 			continue;
 		json_t *a = json_array_get(reads, k++), *v;
 		size_t b;
 		json_array_foreach(a, b, v)
 		{
-			if (b < msgs[i].len)
-				msgs[i].buf[b] = (uint8_t)json_integer_value(v);
+			if (b < m.len)
+				m.buf[b] = (uint8_t)json_integer_value(v);
 		}
 	}
 	json_decref(reply);

@@ -14,10 +14,6 @@
 #define STREAM_BUF      16384
 #define STREAM_MAX_LINE 65536
 
-int hwb_socket_connect(const char *path);
-const char *hwb_socket_path(const struct hwb *h);
-int hwb_error_from_reply(struct hwb *h, int status, const char *body, size_t len);
-
 struct hwb_stream {
 	int fd;
 	bool chunked, eof;
@@ -29,9 +25,9 @@ struct hwb_stream {
 	size_t line_consumed;
 };
 
-/* Reads the whole error reply on fd and sets h's error from it. */
+/* Reads the whole error reply on fd (until deadline) and sets h's error from it. */
 static int stream_fail(struct hwb *h, int fd, const struct http_head *hd, char *rest,
-                       size_t rest_len)
+                       size_t rest_len, int64_t deadline)
 {
 	char buf[4096];
 	size_t len = rest_len < sizeof(buf) - 1 ? rest_len : sizeof(buf) - 1;
@@ -39,33 +35,44 @@ static int stream_fail(struct hwb *h, int fd, const struct http_head *hd, char *
 
 	memcpy(buf, rest ? rest : "", len);
 	while (hd->content_length > (long long)len && len < sizeof(buf) - 1 &&
-	       (n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0)) > 0)
+	       (n = http_recv(fd, buf + len, sizeof(buf) - 1 - len, deadline)) > 0)
 		len += (size_t)n;
 	buf[len] = '\0';
 	return hwb_error_from_reply(h, hd->status, buf, len);
 }
 
+/* Sets h's error for a failed stream or upgrade request and returns r. */
+static int stream_request_error(struct hwb *h, const char *path, int r)
+{
+	if (r == -ETIMEDOUT)
+		return hwb_set_error(h, r, "timeout",
+		                     "GET %s: no reply from the broker within %d ms", path,
+		                     hwb_timeout(h));
+	return hwb_set_error(h, r, "transport", "GET %s: %s", path, strerror(-r));
+}
+
 struct hwb_stream *hwb_stream_open(struct hwb *h, const char *path, int *err)
 {
+	int64_t deadline = http_deadline(hwb_timeout(h));
 	struct hwb_stream *s;
 	struct http_head hd;
 	char *rest = NULL;
 	size_t rest_len = 0;
-	int fd = hwb_socket_connect(hwb_socket_path(h)), r;
+	int fd = hwb_socket_connect(hwb_socket_path(h), hwb_timeout(h)), r;
 
 	if (fd < 0) {
-		*err = hwb_set_error(h, fd, "transport", "cannot connect: %s", strerror(-fd));
+		*err = hwb_connect_error(h, fd);
 		return NULL;
 	}
-	r = http_send_request(fd, "GET", path, NULL, NULL, 0, NULL);
+	r = http_send_request(fd, "GET", path, NULL, NULL, 0, NULL, deadline);
 	if (r == 0)
-		r = http_read_head(fd, &hd, &rest, &rest_len);
+		r = http_read_head(fd, &hd, &rest, &rest_len, deadline);
 	if (r < 0) {
-		*err = hwb_set_error(h, r, "transport", "GET %s: %s", path, strerror(-r));
+		*err = stream_request_error(h, path, r);
 		goto close_fd;
 	}
 	if (hd.status < 200 || hd.status >= 300) {
-		*err = stream_fail(h, fd, &hd, rest, rest_len);
+		*err = stream_fail(h, fd, &hd, rest, rest_len, deadline);
 		goto close_fd;
 	}
 	s = calloc(1, sizeof(*s));
@@ -188,16 +195,14 @@ void hwb_stream_close(struct hwb_stream *s)
 
 /* The head is read byte by byte: whatever follows it belongs to the raw
  * pipe and must stay in the socket for the caller. */
-static int upgrade_read_head(int fd, struct http_head *hd, char *buf, size_t max)
+static int upgrade_read_head(int fd, struct http_head *hd, char *buf, size_t max, int64_t deadline)
 {
 	size_t used = 0;
 
 	while (used + 1 < max) {
-		ssize_t n = recv(fd, buf + used, 1, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
+		ssize_t n = http_recv(fd, buf + used, 1, deadline);
 		if (n <= 0)
-			return n == 0 ? -EPROTO : -errno;
+			return n == 0 ? -EPROTO : (int)n;
 		used++;
 		buf[used] = '\0';
 		if (used >= 4 && !memcmp(buf + used - 4, "\r\n\r\n", 4)) {
@@ -219,24 +224,25 @@ static int upgrade_read_head(int fd, struct http_head *hd, char *buf, size_t max
 int hwb_upgrade(struct hwb *h, const char *path, const char *protocol, void **early,
                 size_t *early_len)
 {
+	int64_t deadline = http_deadline(hwb_timeout(h));
 	char extra[160], head[4096];
 	struct http_head hd = {0};
-	int fd = hwb_socket_connect(hwb_socket_path(h)), r;
+	int fd = hwb_socket_connect(hwb_socket_path(h), hwb_timeout(h)), r;
 
 	*early = NULL;
 	*early_len = 0;
 	if (fd < 0)
-		return hwb_set_error(h, fd, "transport", "cannot connect: %s", strerror(-fd));
+		return hwb_connect_error(h, fd);
 	snprintf(extra, sizeof(extra), "Connection: Upgrade\r\nUpgrade: %s\r\n", protocol);
-	r = http_send_request(fd, "GET", path, NULL, NULL, 0, extra);
+	r = http_send_request(fd, "GET", path, NULL, NULL, 0, extra, deadline);
 	if (r == 0)
-		r = upgrade_read_head(fd, &hd, head, sizeof(head));
+		r = upgrade_read_head(fd, &hd, head, sizeof(head), deadline);
 	if (r < 0) {
 		close(fd);
-		return hwb_set_error(h, r, "transport", "GET %s: %s", path, strerror(-r));
+		return stream_request_error(h, path, r);
 	}
 	if (hd.status != 101) {
-		r = stream_fail(h, fd, &hd, NULL, 0);
+		r = stream_fail(h, fd, &hd, NULL, 0, deadline);
 		close(fd);
 		return r < 0 ? r : -EPROTO;
 	}

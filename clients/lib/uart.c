@@ -20,19 +20,26 @@ static int uart_path(struct hwb *h, char *buf, size_t len, const char *port, con
 	return 0;
 }
 
+#define UART_CONFIG_V1 HWB_SIZE_V1(struct hwb_uart_config, flow)
+
 HWB_EXPORT int hwb_uart_config(struct hwb *h, const char *port, const struct hwb_uart_config *cfg)
 {
+	struct hwb_uart_config c = {0};
 	char path[256];
 	json_t *body;
 	int r;
 
-	if ((unsigned)cfg->parity > 4 || (unsigned)cfg->flow > 2)
+	if (!cfg || cfg->size < UART_CONFIG_V1)
+		return hwb_set_error(h, -EINVAL, "invalid",
+		                     "struct hwb_uart_config: size not set (HWB_UART_CONFIG_INIT)");
+	memcpy(&c, cfg, HWB_MIN(cfg->size, sizeof(c)));
+	if ((unsigned)c.parity > 4 || (unsigned)c.flow > 2)
 		return hwb_set_error(h, -EINVAL, "invalid", "unknown parity or flow control");
 	if ((r = uart_path(h, path, sizeof(path), port, "/config")) < 0)
 		return r;
-	body = json_pack("{s:i,s:i,s:s,s:i,s:s}", "baud", (int)cfg->baud, "data_bits",
-	                 (int)cfg->data_bits, "parity", parity_names[cfg->parity], "stop_bits",
-	                 (int)cfg->stop_bits, "flow", flow_names[cfg->flow]);
+	body = json_pack("{s:i,s:i,s:s,s:i,s:s}", "baud", (int)c.baud, "data_bits",
+	                 (int)c.data_bits, "parity", parity_names[c.parity], "stop_bits",
+	                 (int)c.stop_bits, "flow", flow_names[c.flow]);
 	r = hwb_call_json(h, "PUT", path, body, NULL);
 	json_decref(body);
 	return r < 0 ? r : 0;
@@ -48,23 +55,29 @@ static int uart_name_index(const char *const *names, size_t n, const char *s)
 
 HWB_EXPORT int hwb_uart_get_config(struct hwb *h, const char *port, struct hwb_uart_config *out)
 {
+	struct hwb_uart_config c = {.size = sizeof(c)};
 	char path[256];
 	json_t *reply = NULL;
 	int r;
 
+	if (!out || out->size < UART_CONFIG_V1)
+		return hwb_set_error(h, -EINVAL, "invalid",
+		                     "struct hwb_uart_config: size not set (HWB_UART_CONFIG_INIT)");
 	if ((r = uart_path(h, path, sizeof(path), port, "/config")) < 0)
 		return r;
 	r = hwb_call_json(h, "GET", path, NULL, &reply);
 	if (r < 0)
 		return r;
-	out->baud = (unsigned)json_integer_value(json_object_get(reply, "baud"));
-	out->data_bits = (unsigned)json_integer_value(json_object_get(reply, "data_bits"));
-	out->stop_bits = (unsigned)json_integer_value(json_object_get(reply, "stop_bits"));
-	out->parity = (enum hwb_uart_parity)uart_name_index(
+	c.baud = (unsigned)json_integer_value(json_object_get(reply, "baud"));
+	c.data_bits = (unsigned)json_integer_value(json_object_get(reply, "data_bits"));
+	c.stop_bits = (unsigned)json_integer_value(json_object_get(reply, "stop_bits"));
+	c.parity = (enum hwb_uart_parity)uart_name_index(
 	        parity_names, 5, json_string_value(json_object_get(reply, "parity")));
-	out->flow = (enum hwb_uart_flow)uart_name_index(
+	c.flow = (enum hwb_uart_flow)uart_name_index(
 	        flow_names, 3, json_string_value(json_object_get(reply, "flow")));
 	json_decref(reply);
+	memcpy((char *)out + sizeof(out->size), (char *)&c + sizeof(c.size),
+	       HWB_MIN(out->size, sizeof(c)) - sizeof(c.size));
 	return 0;
 }
 
@@ -90,7 +103,8 @@ HWB_EXPORT int hwb_uart_read(struct hwb *h, const char *port, void *buf, size_t 
 	         timeout_ms < 0 ? 0 : timeout_ms);
 	if ((r = uart_path(h, path, sizeof(path), port, tail)) < 0)
 		return r;
-	r = hwb_call_raw(h, "GET", path, NULL, NULL, 0, &data, &len);
+	r = hwb_call_raw_wait(h, "GET", path, NULL, NULL, 0, timeout_ms < 0 ? 0 : timeout_ms, &data,
+	                      &len);
 	if (r < 0)
 		return r;
 	if (len > max)

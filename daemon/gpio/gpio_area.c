@@ -78,11 +78,12 @@ json_t *gpio_line_json(struct gpio_area *a, const struct target *t)
 static json_t *gpio_list_line(struct gpio_area *a, const struct gpio_chip_info *chip,
                               const struct gpio_line_info *info)
 {
-	return json_pack("{s:i,s:s,s:o,s:s,s:s,s:b,s:s,s:b}", "line", (int)info->offset, "name",
-	                 info->name, "holder", gpio_holder_json(a, chip->name, info->offset),
+	return json_pack("{s:i,s:s,s:o,s:s,s:s,s:s,s:b,s:s,s:b}", "line", (int)info->offset,
+	                 "name", info->name, "holder", gpio_holder_json(a, chip->name, info->offset),
 	                 "direction", dir_names[info->config.direction], "bias",
-	                 bias_names[info->config.bias], "active_low", info->config.active_low,
-	                 "consumer", info->consumer, "used", info->used);
+	                 bias_names[info->config.bias], "drive", drive_names[info->config.drive],
+	                 "active_low", info->config.active_low, "consumer", info->consumer, "used",
+	                 info->used);
 }
 
 static int gpio_list(struct request *req)

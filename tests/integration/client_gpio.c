@@ -28,7 +28,7 @@ static void sim_pull(struct hwb *admin, unsigned line, const char *level)
 int main(int argc, char **argv)
 {
 	struct hwb *h, *admin;
-	struct hwb_gpio_event ev;
+	struct hwb_gpio_event ev = HWB_GPIO_EVENT_INIT;
 	char *service = NULL, *grants = NULL;
 
 	CHECK(argc == 3);
@@ -61,7 +61,8 @@ int main(int argc, char **argv)
 	CHECK(hwb_gpio_get(h, "gpiochip0", 99) == -ENOENT);
 	CHECK(hwb_gpio_release(h, "gpiochip0", 30) == -ENOENT);
 
-	struct hwb_gpio_config cfg = {.direction = HWB_GPIO_INPUT, .bias = HWB_GPIO_BIAS_PULL_UP};
+	struct hwb_gpio_config cfg = {
+	        .size = sizeof(cfg), .direction = HWB_GPIO_INPUT, .bias = HWB_GPIO_BIAS_PULL_UP};
 	CHECK(hwb_gpio_config(h, "gpiochip0", 8, &cfg) == 0);
 	CHECK(hwb_gpio_get(h, "gpiochip0", 8) == 1);
 	CHECK(hwb_gpio_release(h, "gpiochip0", 8) == 0);

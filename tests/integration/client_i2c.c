@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 	CHECK(hwb_smbus_write_i2c_block_data(h, 1, 0x50, 0x40, 4, data) == 0);
 	CHECK(hwb_smbus_read_i2c_block_data(h, 1, 0x50, 0x40, 4, block) == 4);
 	CHECK(!memcmp(block, data, 4));
-	struct hwb_i2c_msg msgs[2] = {{&reg, 1, 0}, {rd, 4, 1}};
+	struct hwb_i2c_msg msgs[2] = {{sizeof(msgs[0]), &reg, 1, 0}, {sizeof(msgs[1]), rd, 4, 1}};
 	CHECK(hwb_i2c_transfer(h, 1, 0x50, msgs, 2) == 0);
 	CHECK(!memcmp(rd, data, 4));
 	/* An SMBus block write puts its count on the wire: the EEPROM stores it. */

@@ -134,6 +134,8 @@ class UartTest(DaemonTestCase):
 
     def test_conflict_and_release(self):
         self.assertEqual(self.a.post("/v1/uart/ttyS0/write", raw=b"hi").status, 200)
+        # Sent once it comes back: the refusal below must find nothing in flight.
+        self.assertEqual(read_exactly(self.a, "ttyS0", 2), b"hi")
         r = self.b.post("/v1/uart/ttyS0/write", raw=b"me too")
         self.assertEqual(r.status, 409)
         self.assertIn("service a", r.json["error"]["message"])
