@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -219,6 +220,10 @@ static void *echo_client_main(void *data)
 	if (fd < 0) {
 		fprintf(stderr, "raw_echo: connect %s: %s\n", c->path, strerror(-fd));
 		c->errors++;
+	} else {
+		/* A server that never answers fails the row instead of hanging the run. */
+		struct timeval tv = {.tv_sec = 10};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	for (long i = 0; fd >= 0 && i < c->warmup; i++, c->requests++)
 		if (echo_round_trip(fd, buf, sizeof(buf)) < 0)
