@@ -40,10 +40,16 @@ struct policy_grant *policy_add_grant(struct policy *p, struct policy_errors *e,
 		policy_error(e, NULL, -1, "more than %d grants", POLICY_MAX_GRANTS);
 		return NULL;
 	}
-	if (!p->grants) {
-		p->grants = calloc(POLICY_MAX_GRANTS, sizeof(*p->grants));
-		if (!p->grants)
+	/* Grow as needed: a grant is ~3 KiB and most services have a few. */
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 4;
+		if (cap > POLICY_MAX_GRANTS)
+			cap = POLICY_MAX_GRANTS;
+		g = realloc(p->grants, cap * sizeof(*p->grants));
+		if (!g)
 			return NULL;
+		p->grants = g;
+		p->cap = cap;
 	}
 	g = &p->grants[p->n++];
 	memset(g, 0, sizeof(*g));

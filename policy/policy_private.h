@@ -43,7 +43,7 @@ struct policy_grant {
 struct policy {
 	char service[64];
 	struct policy_grant *grants;
-	size_t n;
+	size_t n, cap;
 	json_t *passthrough; /* [{"device","reason"}] */
 	char *container_id;
 	/* The io.hwbroker.* label of each kind, as written (NULL: none), so a

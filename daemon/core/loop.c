@@ -41,6 +41,7 @@ struct loop {
 	struct loop_timer *timers; /* sorted by due_ms */
 	pthread_mutex_t post_lock;
 	struct loop_post_item *posts, *posts_tail;
+	struct loop_post_item *defers, *defers_tail; /* loop thread only: no lock, no wakeup */
 	uint64_t generation; /* bumped by loop_del_fd so stale epoll events are skipped */
 };
 
@@ -110,6 +111,11 @@ void loop_free(struct loop *loop)
 	while (loop->posts) {
 		struct loop_post_item *p = loop->posts;
 		loop->posts = p->next;
+		free(p);
+	}
+	while (loop->defers) {
+		struct loop_post_item *p = loop->defers;
+		loop->defers = p->next;
 		free(p);
 	}
 	pthread_mutex_destroy(&loop->post_lock);
@@ -239,6 +245,36 @@ static void loop_run_posts(struct loop *loop)
 	}
 }
 
+int loop_defer(struct loop *loop, loop_fn fn, void *data)
+{
+	struct loop_post_item *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->fn = fn;
+	p->data = data;
+	if (loop->defers_tail)
+		loop->defers_tail->next = p;
+	else
+		loop->defers = p;
+	loop->defers_tail = p;
+	return 0;
+}
+
+/* What is deferred while these run waits for the next turn. */
+static void loop_run_defers(struct loop *loop)
+{
+	struct loop_post_item *list = loop->defers;
+
+	loop->defers = loop->defers_tail = NULL;
+	while (list) {
+		struct loop_post_item *p = list;
+		list = p->next;
+		p->fn(p->data);
+		free(p);
+	}
+}
+
 static void loop_run_timers(struct loop *loop)
 {
 	uint64_t now = loop_now_ms();
@@ -258,6 +294,8 @@ static int loop_next_timeout(struct loop *loop)
 {
 	uint64_t now;
 
+	if (loop->defers)
+		return 0;
 	if (!loop->timers)
 		return -1;
 	now = loop_now_ms();
@@ -290,6 +328,7 @@ int loop_run(struct loop *loop)
 			f->fn(f->data, f->fd, events[i].events);
 		}
 		loop_run_posts(loop);
+		loop_run_defers(loop);
 		loop_run_timers(loop);
 	}
 	return 0;

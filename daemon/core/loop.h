@@ -29,6 +29,9 @@ void loop_cancel_timer(struct loop *loop, struct loop_timer *timer);
 
 /* Any thread: run fn(data) on the loop thread soon. Returns 0 or -errno. */
 int loop_post(struct loop *loop, loop_fn fn, void *data);
+/* Loop thread: run fn(data) once the current turn's callbacks are done
+ * (cheaper than loop_post: no lock, no wakeup). Returns 0 or -errno. */
+int loop_defer(struct loop *loop, loop_fn fn, void *data);
 
 /* Runs until loop_quit(); returns 0 or -errno. */
 int loop_run(struct loop *loop);

@@ -36,7 +36,7 @@ void transport_kick(struct transport *t)
 	if (t->kick_pending)
 		return;
 	t->kick_pending = true;
-	if (loop_post(t->d->loop, transport_run_mhd, t) < 0)
+	if (loop_defer(t->d->loop, transport_run_mhd, t) < 0)
 		t->kick_pending = false;
 }
 
@@ -276,6 +276,10 @@ static void transport_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 
+	/* MHD retries TCP options on every reply to an added unix socket and
+	 * reports each failure: not worth formatting unless debugging. */
+	if (log_get_level() < LOG_LEVEL_DEBUG)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* MHD treats every added socket as TCP; its TCP-option notes mean nothing here. */
 	if (strstr(msg, "TCP_") || strstr(msg, "push the data"))

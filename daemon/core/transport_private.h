@@ -12,7 +12,7 @@
 #include "transport.h"
 
 /* Per-connection memory MHD may use for the request head and its buffers. */
-#define TRANSPORT_CONN_MEMORY  (32 * 1024)
+#define TRANSPORT_CONN_MEMORY  (16 * 1024)
 #define TRANSPORT_STREAM_BLOCK (16 * 1024)
 
 struct transport {

@@ -234,11 +234,22 @@ static int gpio_take(struct request *req, struct gpio_area *a, const char *chip,
 	char res[96];
 	int r;
 
+	json_t *data = gpio_config_json(cfg, value);
+	const struct lease *l;
+
 	snprintf(res, sizeof(res), "gpio:%s:%u", chip, line);
 	r = lease_acquire(a->leases, res, req_caller(req), kind, req_conn_id(req), NULL);
-	if (r < 0)
+	if (r < 0) {
+		json_decref(data);
 		return r;
-	lease_set_data(a->leases, res, gpio_config_json(cfg, value));
+	}
+	/* The same value again changes nothing durable. */
+	l = lease_find(a->leases, res);
+	if (l->data && json_equal(l->data, data)) {
+		json_decref(data);
+		return 0;
+	}
+	lease_set_data(a->leases, res, data);
 	if (kind == LEASE_PERSISTENT)
 		state_changed(a->d->state);
 	return 0;
