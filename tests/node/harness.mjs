@@ -166,6 +166,20 @@ export class Daemon {
     return this.admin('POST', `/v1/sim/i2c/${bus}`, { delay_ms: ms });
   }
 
+  /**
+   * Waits until the bus has served every queued transfer: a new one (through
+   * the admin socket) then succeeds. Use after a slowed bus.
+   */
+  async waitI2cIdle(bus = 1, timeoutMs = 30000) {
+    await this.i2cDelay(bus, 0);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await exchange(this.adminPath, 'POST', `/v1/i2c/${bus}/0x76/smbus`, { op: 'read_byte_data', command: 0xd0 });
+      if (r.status === 200) return;
+      if (Date.now() > deadline) throw new Error(`bus ${bus} still busy: ${r.status} ${r.body}`);
+    }
+  }
+
   async connections(name) {
     return (await this.admin('GET', `/v1/services/${name}`)).connections;
   }

@@ -156,7 +156,7 @@ test('a client-side timeout fires on a slow bus and the client recovers', () =>
       return true;
     });
     assert.equal((await hw.whoami()).service, 'sensor');
-    await d.i2cDelay(1, 0);
+    await d.waitI2cIdle();
     await d.waitConnections('sensor', 1);
     assert.equal(await hw.i2c.readByteData(1, 0x76, 0xd0), 0x60);
     hw.close();
@@ -176,7 +176,7 @@ test('the client-wide timeout applies to every call; a 504 is the broker timing 
     hw = connect({ path: sock, timeout: 50 });
     await assert.rejects(hw.i2c.transfer(1, 0x76, [[0xd0], 1]), ClientTimeoutError);
     hw.close();
-    await d.i2cDelay(1, 0);
+    await d.waitI2cIdle();
     await d.waitConnections('sensor', 0);
   }));
 
@@ -212,7 +212,7 @@ test('an AbortSignal ends a call', () =>
     await assert.rejects(hw.gpio.set('gpiochip0', 17, 1, { signal: AbortSignal.abort() }), AbortError);
     assert.equal((await d.line('gpiochip0', 17)).holder, null);
     await assert.rejects(hw.i2c.readByteData(1, 0x76, 0xd0, { signal: AbortSignal.timeout(100), timeout: null }), AbortError);
-    await d.i2cDelay(1, 0);
+    await d.waitI2cIdle();
     assert.equal((await hw.whoami()).service, 'sensor');
     await d.waitConnections('sensor', 1);
     hw.close();

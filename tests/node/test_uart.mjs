@@ -50,8 +50,8 @@ test('loopback: write and read', () =>
     assert.deepEqual([empty.length, empty.dropped], [0, 0]);
     hw.close();
     // timeoutMs counts on top of the call's own timeout.
-    const short = connect({ path: hw.path, timeout: 200 });
-    assert.equal((await short.uart.read(PORT, { max: 10, timeoutMs: 500 })).length, 0);
+    const short = connect({ path: hw.path, timeout: 1000 });
+    assert.equal((await short.uart.read(PORT, { max: 10, timeoutMs: 2000 })).length, 0);
     short.close();
   }));
 

@@ -67,6 +67,22 @@ class Board:
     def i2c_delay(self, bus, ms):
         self.admin("POST", "/v1/sim/i2c/%d" % bus, {"delay_ms": ms})
 
+    def wait_i2c_idle(self, bus=1, timeout=30):
+        """Waits until the bus has served every queued transfer: a new one
+        (through the admin socket) then succeeds. Use after a slowed bus."""
+        self.i2c_delay(bus, 0)
+        deadline = time.monotonic() + timeout
+        while True:
+            c = self.daemon.admin()
+            try:
+                r = c.post("/v1/i2c/%d/0x76/smbus" % bus,
+                           body={"op": "read_byte_data", "command": 0xD0})
+            finally:
+                c.close()
+            if r.status == 200 or time.monotonic() > deadline:
+                break
+        assert r.status == 200, r
+
     def connections(self, name):
         return self.admin("GET", "/v1/services/" + name)["connections"]
 

@@ -128,8 +128,8 @@ def test_client_side_timeout_fires_and_the_client_recovers(board, hw):
     assert isinstance(e.value, hwbroker.Timeout)
     # The connection was dropped; a new one serves the next call.
     assert hw.whoami()["service"] == "sensor"
-    board.i2c_delay(1, 0)
-    # The broker notices the abandoned request when the bus answers.
+    board.wait_i2c_idle()
+    # The broker noticed the abandoned request when the bus answered.
     board.wait_connections("sensor", 1)
     assert hw.i2c.read_byte_data(1, 0x76, 0xD0) == 0x60
 
@@ -148,7 +148,7 @@ def test_default_timeout_applies_to_every_call(board):
     with board.connect("sensor", timeout=0.05) as hw:
         with pytest.raises(hwbroker.ClientTimeout):
             hw.i2c.transfer(1, 0x76, [b"\xd0", 1])
-    board.i2c_delay(1, 0)
+    board.wait_i2c_idle()
     board.wait_connections("sensor", 0)
 
 

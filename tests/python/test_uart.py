@@ -56,8 +56,8 @@ def test_loopback_write_and_read(board, hw):
 def test_read_waits_beyond_the_call_timeout(board):
     board.register("sensor", {"devices": ["/dev/ttyS0"]})
     # timeout_ms counts on top of the call's own timeout.
-    with board.connect("sensor", timeout=0.2) as hw:
-        assert hw.uart.read(PORT, max=10, timeout_ms=500) == b""
+    with board.connect("sensor", timeout=1.0) as hw:
+        assert hw.uart.read(PORT, max=10, timeout_ms=2000) == b""
 
 
 @pytest.mark.daemon_args("--uart-buffer", "1024")
@@ -162,7 +162,7 @@ def test_conflict_names_the_holder_and_changes_nothing(board, hw):
     assert hw.uart.read(PORT, max=100, timeout_ms=100) == b""
 
 
-def test_forbidden_and_not_found(board):
+def test_forbidden_and_bad_names(board):
     board.register("gps", {"devices": ["/dev/ttyACM0:/dev/ttyACM0:r"]})
     with board.connect("gps") as gps:
         with pytest.raises(hwbroker.Forbidden) as e:
