@@ -23,6 +23,7 @@
 #include "router.h"
 #include "state.h"
 #include "transport.h"
+#include "writer.h"
 
 /* systemd Type=notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
 static void main_notify(const char *msg)
@@ -166,10 +167,13 @@ static int main_run(struct daemon *d)
 	sigfd = main_setup_signals(d);
 	if (sigfd < 0)
 		return sigfd;
-	d->audit = audit_open(d->cfg->state_dir, d->cfg->audit_max_bytes);
+	struct audit_options ao = {d->cfg->state_dir, d->cfg->audit_max_bytes,
+	                           d->cfg->audit_generations, d->cfg->audit_denials};
+	d->writer = writer_new(d->loop);
+	d->audit = d->writer ? audit_open(&ao, d->loop, d->writer) : NULL;
 	if (!d->audit) {
 		log_error("main", "cannot open the audit log in %s", d->cfg->state_dir);
-		goto close_signals;
+		goto free_writer;
 	}
 	d->metrics = metrics_new();
 	d->transport = d->metrics ? transport_new(d, &th) : NULL;
@@ -210,7 +214,8 @@ free_registry:
 free_metrics:
 	metrics_free(d->metrics);
 	audit_close(d->audit);
-close_signals:
+free_writer:
+	writer_free(d->writer);
 	close(sigfd);
 	return r;
 }

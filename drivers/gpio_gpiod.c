@@ -16,10 +16,22 @@
 #define GPIOD_MAX_CHIPS 32
 #define GPIOD_CONSUMER  "hwbrokerd"
 
+/* Lines requested together share one kernel request, whose values are set
+ * and read by position: a group is kept as a whole, or split into
+ * single-line requests before one of its lines is released or reconfigured
+ * alone, so an operation on one line never reaches its neighbours. */
+struct gpiod_group {
+	struct gpiod_line_bulk bulk;
+	int values[GPIOD_LINE_BULK_MAX_LINES]; /* logical, as last set */
+	int request_type, flags;
+	struct gpiod_group *next;
+};
+
 struct gpiod_slot {
 	char name[GPIO_NAME_MAX];
 	struct gpiod_chip *chip;
 	dev_t rdev; /* the node it was opened from: a new chip may reuse the name */
+	struct gpiod_group *groups;
 };
 
 struct gpio_backend {
@@ -43,12 +55,22 @@ static void gpiod_be_close(struct gpio_backend *be)
 {
 	for (size_t i = 0; i < GPIOD_MAX_CHIPS; i++)
 		if (be->slots[i].chip)
-			gpiod_chip_close(be->slots[i].chip);
+			gpiod_drop(&be->slots[i]);
 	free(be);
+}
+
+static void gpiod_groups_forget(struct gpiod_slot *s)
+{
+	while (s->groups) {
+		struct gpiod_group *g = s->groups;
+		s->groups = g->next;
+		free(g);
+	}
 }
 
 static void gpiod_drop(struct gpiod_slot *s)
 {
+	gpiod_groups_forget(s);
 	if (s->chip)
 		gpiod_chip_close(s->chip);
 	s->chip = NULL;
@@ -232,6 +254,58 @@ static int gpiod_be_line_find(struct gpio_backend *be, const char *chip, const c
 	return 0;
 }
 
+/* --- groups --- */
+
+static struct gpiod_group *gpiod_group_of(struct gpiod_slot *s, struct gpiod_line *l, unsigned *pos)
+{
+	for (struct gpiod_group *g = s->groups; g; g = g->next) {
+		for (unsigned i = 0; i < gpiod_line_bulk_num_lines(&g->bulk); i++) {
+			if (gpiod_line_bulk_get_line(&g->bulk, i) == l) {
+				*pos = i;
+				return g;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void gpiod_group_unlink(struct gpiod_slot *s, struct gpiod_group *g)
+{
+	for (struct gpiod_group **pp = &s->groups; *pp; pp = &(*pp)->next) {
+		if (*pp == g) {
+			*pp = g->next;
+			return;
+		}
+	}
+}
+
+/* One kernel request per member from now on, each driven as it was. */
+static int gpiod_group_split(struct gpiod_slot *s, struct gpiod_group *g)
+{
+	struct gpiod_line_request_config rc = {GPIOD_CONSUMER, g->request_type, g->flags};
+	unsigned n = gpiod_line_bulk_num_lines(&g->bulk);
+	int vals[GPIOD_LINE_BULK_MAX_LINES], err = 0;
+
+	if (gpiod_line_get_value_bulk(&g->bulk, vals) < 0)
+		memcpy(vals, g->values, sizeof(vals));
+	gpiod_line_release_bulk(&g->bulk);
+	for (unsigned i = 0; i < n; i++)
+		if (gpiod_line_request(gpiod_line_bulk_get_line(&g->bulk, i), &rc, vals[i]) < 0)
+			err = gpiod_err(s);
+	gpiod_group_unlink(s, g);
+	free(g);
+	return err;
+}
+
+/* Splits the group of l, if it has one with other members. */
+static int gpiod_line_alone(struct gpiod_slot *s, struct gpiod_line *l)
+{
+	unsigned pos;
+	struct gpiod_group *g = gpiod_group_of(s, l, &pos);
+
+	return g ? gpiod_group_split(s, g) : 0;
+}
+
 static int gpiod_flags(const struct gpio_line_config *cfg)
 {
 	int flags = cfg->active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0;
@@ -256,19 +330,32 @@ static int gpiod_be_request_bulk(struct gpio_backend *be, const char *chip, cons
                                  const int *values, size_t n,
                                  const struct gpiod_line_request_config *rc)
 {
-	struct gpiod_line_bulk bulk;
-	struct gpiod_slot *s;
-	int vals[GPIOD_LINE_BULK_MAX_LINES];
+	struct gpiod_group *g = calloc(1, sizeof(*g));
+	struct gpiod_slot *s = NULL;
 
-	gpiod_line_bulk_init(&bulk);
+	if (!g)
+		return -ENOMEM;
+	gpiod_line_bulk_init(&g->bulk);
 	for (size_t i = 0; i < n; i++) {
 		struct gpiod_line *l;
-		if (hwb_gpiod_line(be, chip, offsets[i], &s, &l) < 0 || gpiod_line_is_requested(l))
+		if (hwb_gpiod_line(be, chip, offsets[i], &s, &l) < 0 ||
+		    gpiod_line_is_requested(l)) {
+			free(g);
 			return -EBUSY;
-		gpiod_line_bulk_add(&bulk, l);
-		vals[i] = values ? values[i] : 0;
+		}
+		gpiod_line_bulk_add(&g->bulk, l);
+		g->values[i] = values ? values[i] : 0;
 	}
-	return gpiod_line_request_bulk(&bulk, rc, vals) < 0 ? -errno : 0;
+	if (gpiod_line_request_bulk(&g->bulk, rc, g->values) < 0) {
+		int err = -errno;
+		free(g);
+		return err;
+	}
+	g->request_type = rc->request_type;
+	g->flags = rc->flags;
+	g->next = s->groups;
+	s->groups = g;
+	return 0;
 }
 
 static int gpiod_be_request(struct gpio_backend *be, const char *chip, const unsigned *offsets,
@@ -292,7 +379,10 @@ static int gpiod_be_request(struct gpio_backend *be, const char *chip, const uns
 		int r = hwb_gpiod_line(be, chip, offsets[i], &s, &l);
 		if (r < 0)
 			return r;
-		/* Held already: reconfigure in place (no glitch through release). */
+		/* Held already: reconfigure in place (no glitch through release),
+		 * alone: a shared request is reconfigured as a whole. */
+		if (gpiod_line_is_requested(l) && (r = gpiod_line_alone(s, l)) < 0)
+			return r;
 		if (gpiod_line_is_requested(l))
 			r = gpiod_line_set_config(l, dir, rc.flags, v);
 		else
@@ -311,6 +401,9 @@ static int gpiod_be_release(struct gpio_backend *be, const char *chip, unsigned 
 
 	if (r < 0)
 		return r;
+	/* Released alone: the kernel frees a shared request only as a whole. */
+	if (gpiod_line_is_requested(l) && (r = gpiod_line_alone(s, l)) < 0)
+		return r;
 	if (gpiod_line_is_requested(l))
 		gpiod_line_release(l);
 	return 0;
@@ -327,7 +420,14 @@ static int gpiod_be_get(struct gpio_backend *be, const char *chip, unsigned offs
 	if (r < 0)
 		return r;
 	if (gpiod_line_is_requested(l)) {
-		v = gpiod_line_get_value(l);
+		unsigned pos;
+		struct gpiod_group *g = gpiod_group_of(s, l, &pos);
+		int vals[GPIOD_LINE_BULK_MAX_LINES];
+		/* A shared request reads by position: the whole group, then ours. */
+		if (g)
+			v = gpiod_line_get_value_bulk(&g->bulk, vals) < 0 ? -1 : vals[pos];
+		else
+			v = gpiod_line_get_value(l);
 		if (v < 0)
 			return gpiod_err(s);
 		*value = v;
@@ -345,37 +445,50 @@ static int gpiod_be_get(struct gpio_backend *be, const char *chip, unsigned offs
 	return r;
 }
 
+/* Values of lines we hold. A shared request is written as a whole, by
+ * position, with its other lines as they were: one kernel call per request. */
 static int gpiod_be_set(struct gpio_backend *be, const char *chip, const unsigned *offsets,
                         const int *values, size_t n)
 {
 	struct gpiod_slot *s = gpiod_lookup(be, chip);
-	struct gpiod_line_bulk bulk;
+	struct gpiod_line *lines[GPIOD_LINE_BULK_MAX_LINES];
+	bool done[GPIOD_LINE_BULK_MAX_LINES] = {false};
 
 	if (!s)
 		return -ENOENT;
 	if (n > GPIOD_LINE_BULK_MAX_LINES)
 		return -E2BIG;
-	gpiod_line_bulk_init(&bulk);
 	for (size_t i = 0; i < n; i++) {
-		struct gpiod_line *l;
-		int r = hwb_gpiod_line(be, chip, offsets[i], &s, &l);
+		int r = hwb_gpiod_line(be, chip, offsets[i], &s, &lines[i]);
 		if (r < 0)
 			return r;
-		if (!gpiod_line_is_requested(l))
+		if (!gpiod_line_is_requested(lines[i]))
 			return -EPERM;
-		gpiod_line_bulk_add(&bulk, l);
 	}
-	/* One kernel call when the lines were requested together; lines from
-	 * separate requests (EINVAL) are set one by one. */
-	int vals[GPIOD_LINE_BULK_MAX_LINES];
-	for (size_t i = 0; i < n; i++)
-		vals[i] = values[i];
-	if (gpiod_line_set_value_bulk(&bulk, vals) == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (gpiod_line_set_value(gpiod_line_bulk_get_line(&bulk, (unsigned)i), values[i]) <
-		    0)
+	for (size_t i = 0; i < n; i++) {
+		unsigned pos;
+		struct gpiod_group *g;
+		if (done[i])
+			continue;
+		g = gpiod_group_of(s, lines[i], &pos);
+		if (!g) {
+			if (gpiod_line_set_value(lines[i], values[i]) < 0)
+				return gpiod_err(s);
+			continue;
+		}
+		int vals[GPIOD_LINE_BULK_MAX_LINES];
+		memcpy(vals, g->values, sizeof(vals));
+		for (size_t k = i; k < n; k++) {
+			unsigned kpos;
+			if (!done[k] && gpiod_group_of(s, lines[k], &kpos) == g) {
+				vals[kpos] = values[k];
+				done[k] = true;
+			}
+		}
+		if (gpiod_line_set_value_bulk(&g->bulk, vals) < 0)
 			return gpiod_err(s);
+		memcpy(g->values, vals, sizeof(vals));
+	}
 	return 0;
 }
 

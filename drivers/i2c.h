@@ -75,6 +75,9 @@ struct i2c_ops {
 	                struct i2c_xfer_msg *msgs, size_t n, struct i2c_status *st);
 	int (*smbus)(struct i2c_backend *be, unsigned bus, unsigned addr, struct i2c_smbus *s,
 	             struct i2c_status *st);
+	/* Optional, any thread: shutting down; transfers waiting inside the
+	 * backend give up now (-ESHUTDOWN). A real adapter bounds its own. */
+	void (*interrupt)(struct i2c_backend *be);
 };
 
 /* The simulated board's controls, beside the ops (simulated backend only).

@@ -32,6 +32,7 @@ struct sim_bus {
 
 struct i2c_backend {
 	const struct drv_env *env;
+	volatile int closing; /* set by interrupt(): delays end at once */
 	struct sim_bus buses[I2C_MAX_BUSES];
 	size_t n_buses;
 };
@@ -158,12 +159,22 @@ static struct sim_bus *sim_bus(struct i2c_backend *be, unsigned bus)
 	return NULL;
 }
 
-static void sim_sleep_ms(unsigned ms)
+/* In slices, so that a shutdown does not wait out a long simulated delay. */
+static int sim_sleep_ms(struct i2c_backend *be, unsigned ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (ms && !__atomic_load_n(&be->closing, __ATOMIC_RELAXED)) {
+		unsigned slice = ms < 20 ? ms : 20;
+		struct timespec ts = {0, (long)slice * 1000000L};
+		while (nanosleep(&ts, &ts) < 0)
+			;
+		ms -= slice;
+	}
+	return ms ? -ESHUTDOWN : 0;
+}
 
-	while (nanosleep(&ts, &ts) < 0)
-		;
+static void sim_interrupt(struct i2c_backend *be)
+{
+	__atomic_store_n(&be->closing, 1, __ATOMIC_RELAXED);
 }
 
 static int sim_transfer(struct i2c_backend *be, unsigned bus, unsigned addr,
@@ -179,8 +190,8 @@ static int sim_transfer(struct i2c_backend *be, unsigned bus, unsigned addr,
 	pthread_mutex_lock(&b->lock);
 	delay = b->delay_ms;
 	pthread_mutex_unlock(&b->lock);
-	if (delay)
-		sim_sleep_ms(delay); /* a slow bus or a clock-stretching part */
+	if (delay && sim_sleep_ms(be, delay) < 0) /* a slow bus or a clock-stretching part */
+		return -ESHUTDOWN;
 	pthread_mutex_lock(&b->lock);
 	for (size_t i = 0; i < b->n_devices; i++)
 		if (b->devices[i].addr == addr)
@@ -322,6 +333,7 @@ const struct i2c_ops i2c_sim_ops = {
         .list_buses = sim_list_buses,
         .transfer = sim_transfer,
         .smbus = sim_smbus,
+        .interrupt = sim_interrupt,
 };
 
 static int sim_inject_fault(struct i2c_backend *be, unsigned bus, unsigned addr, int err,

@@ -23,6 +23,7 @@ struct service;
 struct state;
 struct transport;
 struct uart_area;
+struct writer;
 
 struct daemon {
 	struct loop *loop;
@@ -33,6 +34,7 @@ struct daemon {
 	struct transport *transport;
 	struct audit *audit;
 	struct state *state;
+	struct writer *writer; /* the disk writes: state and audit */
 	struct metrics *metrics;
 	/* per-area private state, owned by the area (init/fini) */
 	struct admin_area *admin;

@@ -43,6 +43,8 @@ static const struct opt config_opts[] = {
         OPT("max-conns", OPT_UINT, max_conns, "1024", "open connections in all"),
         OPT("idle-timeout", OPT_UINT, idle_timeout_s, "60",
             "seconds before an idle connection closes"),
+        OPT("head-timeout", OPT_UINT, head_timeout_s, "10",
+            "seconds from accept to a complete first request head"),
         OPT("i2c-timeout-ms", OPT_UINT, i2c_timeout_ms, "1000", "I2C transfer timeout"),
         OPT("uart-buffer", OPT_SIZE, uart_buffer, "65536",
             "bytes kept per port while nobody reads"),
@@ -61,6 +63,10 @@ static const struct opt config_opts[] = {
         OPT("event-queue", OPT_UINT, event_queue, "256", "GPIO events queued per watcher"),
         OPT("audit-max-bytes", OPT_SIZE, audit_max_bytes, "1048576",
             "audit log size before rotation"),
+        OPT("audit-generations", OPT_UINT, audit_generations, "3",
+            "rotated audit files kept per log"),
+        OPT("audit-denials", OPT_UINT, audit_denials, "20",
+            "denials recorded one by one per service per second; more are counted"),
         OPT("dev-dir", OPT_STRING, dev_dir, "/dev", "where the real backends find devices"),
 };
 
@@ -320,6 +326,7 @@ static int config_check_ranges(const struct config *cfg)
 	        {"i2c-timeout-ms", offsetof(struct config, i2c_timeout_ms), 1, 600000},
 	        {"dbus-timeout-ms", offsetof(struct config, dbus_timeout_ms), 1, 600000},
 	        {"idle-timeout", offsetof(struct config, idle_timeout_s), 1, 86400},
+	        {"head-timeout", offsetof(struct config, head_timeout_s), 1, 3600},
 	        {"max-conns", offsetof(struct config, max_conns), 1, 65536},
 	        {"max-conns-per-service", offsetof(struct config, max_conns_per_service), 1, 65536},
 	        {"reboot-window", offsetof(struct config, reboot_window_s), 1, 604800},
@@ -328,6 +335,8 @@ static int config_check_ranges(const struct config *cfg)
 	        {"reboot-limit", offsetof(struct config, reboot_limit), 0, 64},
 	        {"hostname-limit", offsetof(struct config, hostname_limit), 0, 64},
 	        {"unit-restart-limit", offsetof(struct config, unit_restart_limit), 0, 64},
+	        {"audit-generations", offsetof(struct config, audit_generations), 0, 16},
+	        {"audit-denials", offsetof(struct config, audit_denials), 1, 100000},
 	};
 
 	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {

@@ -20,6 +20,7 @@ struct config {
 	unsigned max_conns_per_service; /* 16 */
 	unsigned max_conns;             /* total, 1024 */
 	unsigned idle_timeout_s;        /* 60 */
+	unsigned head_timeout_s;        /* 10: accept to a complete first request head */
 	unsigned i2c_timeout_ms;        /* 1000 */
 	size_t uart_buffer;             /* 65536: bytes kept per port while nobody reads */
 	unsigned dbus_timeout_ms;       /* 5000 */
@@ -31,6 +32,8 @@ struct config {
 	unsigned unit_restart_window_s; /* 600 */
 	unsigned event_queue;           /* gpio events queued per watcher: 256 */
 	size_t audit_max_bytes;         /* 1 MiB, then rotate */
+	unsigned audit_generations;     /* rotated files kept per log: 3 */
+	unsigned audit_denials;         /* denials written per service per second: 20 */
 	char *dev_dir;                  /* /dev: where real backends look for devices */
 };
 

@@ -22,6 +22,7 @@ struct conn *conn_new(struct transport *t, int fd, struct service *svc, const st
 	c->t = t;
 	c->id = t->next_conn_id++;
 	c->fd = fd;
+	c->watch_fd = -1;
 	c->svc = svc;
 	c->peer.pid = cred->pid;
 	c->peer.uid = cred->uid;
@@ -35,6 +36,8 @@ struct conn *conn_new(struct transport *t, int fd, struct service *svc, const st
 	c->next = t->conns;
 	t->conns = c;
 	t->n_conns++;
+	if (!svc)
+		t->n_admin_conns++;
 	log_debug(c->log_ctx, "connected uid=%u gid=%u", (unsigned)cred->uid, (unsigned)cred->gid);
 	return c;
 }
@@ -58,11 +61,11 @@ void conn_release(struct conn *c)
 		}
 	}
 	t->n_conns--;
-	if (c->hup_watch) {
-		/* The fd may be closed already; removing it from epoll is still correct. */
-		loop_del_fd(t->d->loop, c->fd >= 0 ? c->fd : -1);
-		c->hup_watch = false;
-	}
+	if (!c->svc)
+		t->n_admin_conns--;
+	transport_unwatch(c);
+	if (c->head_timer)
+		loop_cancel_timer(t->d->loop, c->head_timer);
 	if (c->stream) /* MHD frees the response (and the stream) itself */
 		c->stream->conn = NULL;
 	if (!c->in_mhd && c->fd >= 0)

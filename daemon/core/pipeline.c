@@ -83,9 +83,36 @@ static int pipeline_resolve(struct request *req)
 
 /* --- authorize and audit --- */
 
+/* Does one component of a cgroup path name the container? Engines spell
+ * it docker-ID.scope, libpod-ID.scope, cri-containerd-ID.scope, crio-ID.scope
+ * (systemd driver) or plain ID (cgroupfs driver: /docker/ID). A short id
+ * (12 or more characters) names the container whose full id it begins. */
+static bool pipeline_component_is(const char *comp, size_t len, const char *id)
+{
+	static const char *const prefixes[] = {"docker-", "libpod-", "cri-containerd-", "crio-",
+	                                       "containerd-"};
+	size_t idlen = strlen(id);
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t pl = strlen(prefixes[i]);
+		if (len > pl && !strncmp(comp, prefixes[i], pl)) {
+			comp += pl;
+			len -= pl;
+			break;
+		}
+	}
+	if (len > 6 && !strncmp(comp + len - 6, ".scope", 6))
+		len -= 6;
+	if (len == idlen)
+		return !strncmp(comp, id, len);
+	return idlen >= 12 && len == 64 && idlen < len && !strncmp(comp, id, idlen) &&
+	       strspn(comp, "0123456789abcdef") >= len;
+}
+
 /* A service registered with a container_id only accepts peers whose cgroup
  * names that container: a process that got hold of the socket some other
- * way is refused. */
+ * way is refused. Each line is HIERARCHY:CONTROLLERS:PATH; the id must be a
+ * whole component of the path, not a substring of one. */
 static bool pipeline_peer_in_container(const struct request *req, const char *container_id)
 {
 	char path[64], line[1024];
@@ -96,8 +123,14 @@ static bool pipeline_peer_in_container(const struct request *req, const char *co
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, container_id) != NULL;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+		p = p ? strchr(p + 1, ':') : NULL;
+		if (!p)
+			continue;
+		for (char *comp = strtok(p + 1, "/\n"); comp && !found; comp = strtok(NULL, "/\n"))
+			found = pipeline_component_is(comp, strlen(comp), container_id);
+	}
 	fclose(f);
 	return found;
 }
@@ -178,23 +211,67 @@ static int pipeline_authorize(struct request *req)
 	return 0;
 }
 
-/* Host actions are on record before they happen. */
+/* The handler, then the reply (or the wait for it). */
+static void pipeline_handle(struct request *req)
+{
+	int err = req->match.route->handler(req);
+
+	if (req->state == REQ_WAITING && err != REQ_ASYNC)
+		req_complete(req, err);
+	else
+		req_render(req, err);
+}
+
+static void pipeline_host_audited(void *data, int err)
+{
+	struct req_wait *w = data;
+	struct request *req = w->req;
+
+	free(w);
+	if (!req)
+		return; /* the client went first */
+	req->wait = NULL;
+	if (err < 0) {
+		req_complete(req, req_fail(req, -ENODEV,
+		                           "the audit log cannot be written: see hwbrokerd's log",
+		                           "refused: the action could not be put on record (%s)",
+		                           strerror(-err)));
+		return;
+	}
+	pipeline_handle(req);
+}
+
+/* Host actions are on record, on disk, before they happen; one that cannot
+ * be put on record is refused. REQ_ASYNC while the record is written. */
 static int pipeline_audit_host_action(struct request *req)
 {
 	const struct route *r = req->match.route;
+	struct audit_origin o;
+	struct req_wait *w;
 	json_t *fields;
+	int err;
 
-	if (r->access != ACCESS_HOST)
-		return 0;
 	fields = json_pack("{s:s}", "action", r->resource == RES_UNIT ? "restart_unit" : r->action);
 	if (req->target.want.unit)
 		json_object_set_new(fields, "unit", json_string(req->target.want.unit));
 	if (req->json)
 		json_object_set(fields, "args", req->json);
-	if (req_audit(req, "allow", fields) < 0)
-		return req_fail(req, -EIO, "the audit log cannot be written: see hwbrokerd's log",
-		                "refused: the audit record could not be written");
-	return 0;
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		json_decref(fields);
+		return req_fail(req, -ENOMEM, NULL, "out of memory");
+	}
+	w->req = req;
+	req_audit_origin(req, &o);
+	err = audit_write(req->t->d->audit, &o, "allow", fields, pipeline_host_audited, w);
+	if (err < 0) {
+		free(w);
+		return req_fail(
+		        req, -ENODEV, "the audit log cannot be written: see hwbrokerd's log",
+		        "refused: the action could not be put on record (%s)", strerror(-err));
+	}
+	req->wait = w;
+	return REQ_ASYNC;
 }
 
 static void pipeline_run(struct request *req)
@@ -221,11 +298,12 @@ static void pipeline_run(struct request *req)
 	err = pipeline_authorize(req);
 	if (err == 0 && resolved < 0)
 		err = resolved;
-	if (err == 0)
+	if (err == 0 && r->access == ACCESS_HOST)
 		err = pipeline_audit_host_action(req);
 	if (err == 0)
-		err = r->handler(req);
-	req_render(req, err);
+		pipeline_handle(req);
+	else
+		req_render(req, err);
 }
 
 /* --- the MHD side --- */
@@ -294,9 +372,12 @@ static enum MHD_Result pipeline_start(struct transport *t, struct MHD_Connection
 	if (!req)
 		return MHD_NO;
 	*con_cls = req;
+	transport_head_arrived(c);
 	pipeline_route(req);
 	cl = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
 	len = cl ? strtoull(cl, NULL, 10) : 0;
+	if (len)
+		transport_watch_body(c);
 	if (!req->early_status && len > t->d->cfg->max_body)
 		req->early_status = 413;
 	if (!req->early_status)
@@ -321,6 +402,7 @@ static enum MHD_Result pipeline_drain(struct request *req, size_t *upload_data_s
 			return MHD_YES;
 	}
 	req->draining = false;
+	transport_body_arrived(req->conn);
 	req_render_early(req);
 	return pipeline_queue(req);
 }
@@ -351,8 +433,10 @@ enum MHD_Result pipeline_access_handler(void *cls, struct MHD_Connection *connec
 		}
 		return MHD_YES;
 	}
-	if (req->state == REQ_RECEIVING)
+	if (req->state == REQ_RECEIVING) {
+		transport_body_arrived(req->conn);
 		pipeline_run(req);
+	}
 	if (req->state == REQ_WAITING) {
 		transport_suspend_conn(req->conn);
 		return MHD_YES;

@@ -112,7 +112,7 @@ int req_audit(struct request *req, const char *event, json_t *fields)
 	struct audit_origin o;
 
 	req_audit_origin(req, &o);
-	return audit_write(req->t->d->audit, &o, event, fields);
+	return audit_write(req->t->d->audit, &o, event, fields, NULL, NULL);
 }
 
 /* --- life --- */
@@ -146,6 +146,8 @@ void req_free(struct request *req)
 		MHD_destroy_response(req->response);
 	if (req->release)
 		req->release(req->release_data);
+	if (req->wait)
+		req->wait->req = NULL;
 	for (size_t i = 0; i < req->n_headers; i++) {
 		free(req->headers[i][0]);
 		free(req->headers[i][1]);

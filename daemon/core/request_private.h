@@ -18,6 +18,12 @@ enum req_state {
 	REQ_QUEUED,    /* handed to MHD */
 };
 
+/* A request waiting for something outside it (an audit record on disk); if
+ * the request goes first, req is cleared and the waiter only frees this. */
+struct req_wait {
+	struct request *req;
+};
+
 struct request {
 	struct transport *t;
 	struct conn *conn;
@@ -46,6 +52,8 @@ struct request {
 	json_t *details;
 	size_t n_headers;
 	char *headers[REQ_MAX_HEADERS][2];
+	/* Waiting for the host action's audit record: told when the request goes. */
+	struct req_wait *wait;
 	/* Run when the request is freed (an upgrade that never switched lets go). */
 	void (*release)(void *data);
 	void *release_data;

@@ -80,42 +80,98 @@ static void transport_on_mhd_epoll(void *data, int fd, uint32_t events)
 
 /* --- suspended connections --- */
 
-static void conn_unwatch_hup(struct conn *c, int fd)
+void transport_unwatch(struct conn *c)
 {
-	if (!c->hup_watch)
+	/* The fd may be closed already: the loop forgets it all the same. */
+	if (c->watch_fd < 0)
 		return;
-	loop_del_fd(c->t->d->loop, fd);
-	c->hup_watch = false;
+	loop_del_fd(c->t->d->loop, c->watch_fd);
+	c->watch_fd = -1;
 }
 
-static void conn_on_hup(void *data, int fd, uint32_t events)
+static void transport_watch(struct conn *c, loop_fd_fn fn)
+{
+	if (c->watch_fd >= 0 || c->fd < 0)
+		return;
+	if (loop_add_fd(c->t->d->loop, c->fd, EPOLLRDHUP, fn, c) == 0)
+		c->watch_fd = c->fd;
+}
+
+static void transport_on_stream_hup(void *data, int fd, uint32_t events)
 {
 	struct conn *c = data;
 
-	conn_unwatch_hup(c, fd);
+	transport_unwatch(c);
 	if (c->stream)
 		c->stream->peer_gone = true;
 	transport_resume_conn(c);
 }
 
+/* The client stopped sending with the body incomplete: it will never
+ * complete it. Shut the socket so that MHD closes the connection now. */
+static void transport_on_body_hup(void *data, int fd, uint32_t events)
+{
+	struct conn *c = data;
+
+	transport_unwatch(c);
+	log_debug(c->log_ctx, "the client shut its side before the body was complete");
+	if (c->fd >= 0)
+		shutdown(c->fd, SHUT_RDWR);
+	transport_kick(c->t);
+}
+
+void transport_watch_body(struct conn *c)
+{
+	transport_watch(c, transport_on_body_hup);
+}
+
+void transport_body_arrived(struct conn *c)
+{
+	transport_unwatch(c);
+}
+
+void transport_head_arrived(struct conn *c)
+{
+	if (!c->head_timer)
+		return;
+	loop_cancel_timer(c->t->d->loop, c->head_timer);
+	c->head_timer = NULL;
+}
+
+/* From accept to a complete first request head: a client that connects and
+ * sends nothing (or half a head) does not keep a slot. */
+static void transport_head_timeout(void *data)
+{
+	struct conn *c = data;
+
+	c->head_timer = NULL;
+	log_debug(c->log_ctx, "no complete request head within the head timeout: closed");
+	if (!c->in_mhd) {
+		loop_del_fd(c->t->d->loop, c->fd);
+		conn_release(c);
+		return;
+	}
+	shutdown(c->fd, SHUT_RDWR);
+	transport_kick(c->t);
+}
+
 void transport_suspend_conn(struct conn *c)
 {
-	if (c->suspended)
+	if (c->suspended || c->t->stopping)
 		return;
 	MHD_suspend_connection(c->mhd);
 	c->suspended = true;
 	/* MHD stops watching a suspended connection; a streaming client that
 	 * leaves must still release what it holds, so we watch for the hangup. */
-	if (c->stream && c->fd >= 0 &&
-	    loop_add_fd(c->t->d->loop, c->fd, EPOLLRDHUP, conn_on_hup, c) == 0)
-		c->hup_watch = true;
+	if (c->stream)
+		transport_watch(c, transport_on_stream_hup);
 }
 
 void transport_resume_conn(struct conn *c)
 {
 	if (!c->suspended)
 		return;
-	conn_unwatch_hup(c, c->fd);
+	transport_unwatch(c);
 	c->suspended = false;
 	MHD_resume_connection(c->mhd);
 	transport_kick(c->t);
@@ -153,9 +209,10 @@ static void transport_hand_to_mhd(struct conn *c)
 
 	t->adding = c;
 	if (MHD_add_connection(t->mhd, c->fd, (struct sockaddr *)&addr, sizeof(addr)) != MHD_YES) {
-		/* MHD closed the fd and called no notifier: we own c still. */
+		/* MHD closed the fd and called no notifier: we own c, not its fd. */
 		log_warn(c->log_ctx, "connection refused by the HTTP layer");
 		t->adding = NULL;
+		c->fd = -1;
 		conn_release(c);
 		return;
 	}
@@ -211,11 +268,16 @@ static void transport_accept(struct transport *t, int lfd, struct service *svc)
 		close(fd);
 		return;
 	}
-	if (t->n_conns >= t->d->cfg->max_conns ||
-	    (svc && svc->n_conns >= t->d->cfg->max_conns_per_service)) {
+	if (svc ? (t->n_conns - t->n_admin_conns >= t->d->cfg->max_conns ||
+	           svc->n_conns >= t->d->cfg->max_conns_per_service)
+	        : t->n_admin_conns >= TRANSPORT_ADMIN_CONNS) {
 		t->stats.refused_connections++;
-		log_warn(svc ? svc->name : "admin", "connection limit reached; refusing pid %d",
-		         (int)cred.pid);
+		if (loop_now_ms() - t->refusal_logged_ms >= 1000) {
+			t->refusal_logged_ms = loop_now_ms();
+			log_warn(svc ? svc->name : "admin",
+			         "connection limit reached; refusing pid %d (and more this second)",
+			         (int)cred.pid);
+		}
 		http_refuse(fd, 503, "unavailable", "too many connections");
 		close(fd);
 		return;
@@ -225,6 +287,8 @@ static void transport_accept(struct transport *t, int lfd, struct service *svc)
 		close(fd);
 		return;
 	}
+	c->head_timer = loop_add_timer(t->d->loop, (uint64_t)t->d->cfg->head_timeout_s * 1000,
+	                               transport_head_timeout, c);
 	if (loop_add_fd(t->d->loop, fd, EPOLLIN | EPOLLRDHUP, transport_on_first_bytes, c) < 0)
 		transport_hand_to_mhd(c);
 }
@@ -341,6 +405,22 @@ void transport_free(struct transport *t)
 	}
 	/* Connections not yet handed to MHD are ours to close. */
 	conn_release_unadopted(t);
+	t->stopping = true;
+	/* MHD refuses to stop with suspended connections (requests waiting on
+	 * I2C, a UART read, an audit record, a sleeping stream): they are
+	 * resumed to be closed; what waited for them is told by the areas' fini. */
+	for (struct conn *c = t->conns; c; c = c->next) {
+		if (c->fd >= 0)
+			shutdown(c->fd, SHUT_RDWR);
+		if (c->stream)
+			c->stream->peer_gone = true;
+		if (c->suspended) {
+			transport_unwatch(c);
+			c->suspended = false;
+			MHD_resume_connection(c->mhd);
+		}
+	}
+	MHD_run(t->mhd);
 	loop_del_fd(t->d->loop, t->mhd_epfd);
 	MHD_stop_daemon(t->mhd); /* notifies every connection closed */
 	t->mhd = NULL;

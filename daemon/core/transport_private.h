@@ -14,6 +14,8 @@
 /* Per-connection memory MHD may use for the request head and its buffers. */
 #define TRANSPORT_CONN_MEMORY  (16 * 1024)
 #define TRANSPORT_STREAM_BLOCK (16 * 1024)
+/* Admin connections have their own budget: no service can exhaust it. */
+#define TRANSPORT_ADMIN_CONNS 16
 
 struct transport {
 	struct daemon *d;
@@ -22,11 +24,14 @@ struct transport {
 	int mhd_epfd;
 	struct loop_timer *mhd_timer;
 	bool kick_pending;
+	bool stopping; /* transport_free: nothing is suspended any more */
 	int admin_fd;
 	char admin_path[300];
 	struct conn *conns;
-	struct conn *adding; /* the connection MHD_add_connection is adopting */
-	unsigned n_conns;
+	struct conn *adding;        /* the connection MHD_add_connection is adopting */
+	unsigned n_conns;           /* in all */
+	unsigned n_admin_conns;     /* of those, on the admin socket */
+	uint64_t refusal_logged_ms; /* refusals are logged at most once a second */
 	uint64_t next_conn_id;
 	uint64_t next_req_id;
 	struct transport_stats stats;
@@ -41,8 +46,11 @@ struct conn {
 	struct MHD_Connection *mhd;
 	bool in_mhd; /* adopted by MHD: MHD closes it */
 	bool suspended;
-	bool hup_watch;        /* fd in our loop to notice a peer gone while suspended */
-	struct stream *stream; /* active streaming reply, if any */
+	/* fd in our own loop (besides MHD's) to notice a client that leaves:
+	 * while a stream sleeps, or while a request body is still arriving. */
+	int watch_fd;
+	struct loop_timer *head_timer; /* until the first request head is complete */
+	struct stream *stream;         /* active streaming reply, if any */
 	char log_ctx[96];
 	struct conn *next;
 };
@@ -78,5 +86,13 @@ void transport_close_conns(struct transport *t, struct service *svc);
 /* A request waits (async handler, sleeping stream): MHD leaves it alone. */
 void transport_suspend_conn(struct conn *c);
 void transport_resume_conn(struct conn *c);
+/* The first request head is complete: the head timeout is over. */
+void transport_head_arrived(struct conn *c);
+/* A request body is arriving: a client that shuts its sending side before
+ * the body is complete is closed at once, not at the idle timeout. */
+void transport_watch_body(struct conn *c);
+void transport_body_arrived(struct conn *c);
+/* Removes our own watch of the connection's fd, if any. */
+void transport_unwatch(struct conn *c);
 /* Runs MHD soon (after resumes, closes, new connections). */
 void transport_kick(struct transport *t);

@@ -78,8 +78,8 @@ json_t *gpio_line_json(struct gpio_area *a, const struct target *t)
 static json_t *gpio_list_line(struct gpio_area *a, const struct gpio_chip_info *chip,
                               const struct gpio_line_info *info)
 {
-	return json_pack("{s:i,s:s,s:o,s:s,s:s,s:s,s:b,s:s,s:b}", "line", (int)info->offset,
-	                 "name", info->name, "holder", gpio_holder_json(a, chip->name, info->offset),
+	return json_pack("{s:i,s:s,s:o,s:s,s:s,s:s,s:b,s:s,s:b}", "line", (int)info->offset, "name",
+	                 info->name, "holder", gpio_holder_json(a, chip->name, info->offset),
 	                 "direction", dir_names[info->config.direction], "bias",
 	                 bias_names[info->config.bias], "drive", drive_names[info->config.drive],
 	                 "active_low", info->config.active_low, "consumer", info->consumer, "used",
@@ -149,9 +149,6 @@ static int gpio_check_free(struct request *req, struct gpio_area *a, const char 
 	if (l && strcmp(l->holder, req_caller(req)))
 		return req_fail(req, -EBUSY, "wait until it is released, or ask its holder",
 		                "%s line %u is held by service %s", chip, line, l->holder);
-	if (gpio_find_watch(a, chip, line))
-		return req_fail(req, -EBUSY, "a watched line is an input; stop the watchers first",
-		                "%s line %u is being watched", chip, line);
 	return 0;
 }
 
@@ -268,6 +265,7 @@ static int gpio_put_line(struct request *req)
 	r = gpio_check_free(req, a, t->chip, t->want.line);
 	if (r < 0)
 		return r;
+	gpio_end_watch(a, t->chip, t->want.line, req_caller(req));
 	r = a->ops->request(a->be, t->chip, &t->want.line, &cfg.value, 1, &cfg);
 	if (r < 0)
 		return gpio_fail(req, r, t->chip, "line");
@@ -301,6 +299,8 @@ static int gpio_put_group(struct request *req)
 			return r;
 		i++;
 	}
+	for (i = 0; i < t->n_members; i++)
+		gpio_end_watch(a, t->chip, offsets[i], req_caller(req));
 	r = a->ops->request(a->be, t->chip, offsets, vals, t->n_members, &cfg);
 	if (r < 0)
 		return gpio_fail(req, r, t->chip, "line");

@@ -180,6 +180,22 @@ static void gpio_watcher_closed(void *data)
 
 static const struct stream_ops gpio_watcher_ops = {gpio_watcher_fill, gpio_watcher_closed};
 
+void gpio_end_watch(struct gpio_area *a, const char *chip, unsigned line, const char *by)
+{
+	struct gpio_watch *w = gpio_find_watch(a, chip, line);
+	char msg[160];
+
+	if (!w)
+		return;
+	snprintf(msg, sizeof(msg), "%s line %u was taken for output by %s", chip, line, by);
+	for (struct gpio_watcher *wr = w->watchers; wr; wr = wr->next) {
+		gpio_watcher_end(wr, "conflict", msg);
+		wr->watch = NULL;
+	}
+	w->watchers = NULL;
+	gpio_watch_free(a, w);
+}
+
 int gpio_check_watch(struct request *req)
 {
 	const char *edge = req_query(req, "edge");
@@ -227,10 +243,19 @@ int gpio_watch_line(struct request *req)
 	struct gpio_watch *w;
 	int r;
 
+	struct gpio_line_info info;
+
 	if (l)
 		return req_fail(req, -EBUSY, "release the line first",
 		                "%s line %u is driven (held by %s); only inputs can be watched",
 		                t->chip, t->want.line, l->holder);
+	/* Watching requests the line as an input: reading must not turn an
+	 * output (set up outside hwbrokerd) into one. */
+	if (a->ops->line_info(a->be, t->chip, t->want.line, &info) == 0 &&
+	    info.config.direction == GPIO_DIR_OUTPUT && !gpio_find_watch(a, t->chip, t->want.line))
+		return req_fail(req, -EBUSY, "only inputs can be watched",
+		                "%s line %u is an output; watching it would make it an input",
+		                t->chip, t->want.line);
 	w = gpio_find_watch(a, t->chip, t->want.line);
 	if (!w && (r = gpio_watch_new(req, a, t, &w)) < 0)
 		return r;

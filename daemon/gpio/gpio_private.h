@@ -80,6 +80,9 @@ int gpio_check_watch(struct request *req); /* query of GET .../events */
 int gpio_watch_line(struct request *req);  /* GET .../events */
 void gpio_watcher_end(struct gpio_watcher *wr, const char *code, const char *message);
 void gpio_watch_free(struct gpio_area *a, struct gpio_watch *w);
+/* A writer takes the line: watching is reading, and never holds a line
+ * against a writer. Its watchers' streams end with a conflict naming who. */
+void gpio_end_watch(struct gpio_area *a, const char *chip, unsigned line, const char *by);
 /* Ends the streams of svc (all, or only those its policy no longer allows). */
 void gpio_sweep_watchers(struct gpio_area *a, struct service *svc, bool policy_only);
 void gpio_events_fini(struct gpio_area *a);

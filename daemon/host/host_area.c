@@ -73,7 +73,7 @@ static void host_audit_result(struct host_job *j, const struct host_result *res)
 		        json_string(res->message[0] ? res->message : strerror(-res->err)));
 	if (j->arg[0])
 		json_object_set_new(fields, "arg", json_string(j->arg));
-	audit_write(j->a->d->audit, &j->origin, res->err ? "failed" : "done", fields);
+	audit_write(j->a->d->audit, &j->origin, res->err ? "failed" : "done", fields, NULL, NULL);
 }
 
 static void host_done(void *data, const struct host_result *res)

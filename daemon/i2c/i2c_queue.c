@@ -103,9 +103,13 @@ static void *i2c_worker_main(void *data)
 			j->result = ops->smbus(w->area->be, j->bus, j->addr, &j->smbus, &j->status);
 		pthread_mutex_lock(&w->lock);
 		j->state = I2C_JOB_DONE;
+		bool stopping = w->stop;
 		pthread_mutex_unlock(&w->lock);
+		/* Shutting down, the loop runs no more: nobody waits for the answer. */
+		if (stopping)
+			i2c_job_free(j);
 		/* Out of memory: the job leaks rather than racing its timeout. */
-		if (loop_post(w->area->d->loop, i2c_job_done, j) < 0)
+		else if (loop_post(w->area->d->loop, i2c_job_done, j) < 0)
 			log_error("i2c", "bus %u: a finished job could not be handed back", j->bus);
 	}
 	return NULL;
@@ -238,6 +242,8 @@ void i2c_queue_drop(struct i2c_area *a, const char *caller,
 
 void i2c_queue_fini(struct i2c_area *a)
 {
+	if (a->ops->interrupt)
+		a->ops->interrupt(a->be);
 	while (a->workers) {
 		struct i2c_worker *w = a->workers;
 		a->workers = w->next;

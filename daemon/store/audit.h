@@ -1,12 +1,24 @@
-/* Audit log: JSON lines in STATE/audit.log, size-rotated (audit.log.1), each
- * record flushed (fdatasync) before audit_record() returns, so a host action
- * is on disk before it is performed. */
+/* The audit log: one JSON object per line, written on the writer thread
+ * (never on the event loop) and flushed (fdatasync) before a record counts
+ * as written. Two logs, so that a flood of denials can never push host
+ * actions and admin changes out:
+ *
+ *   STATE/audit.log    host actions (allowed, done, failed, refused), admin
+ *                      changes (registered, updated, removed)
+ *   STATE/denials.log  policy denials, at most --audit-denials per second
+ *                      per service (more are counted: the next record says
+ *                      how many were not written one by one)
+ *
+ * Each rotates past --audit-max-bytes and keeps --audit-generations old
+ * files (audit.log.1 is the newest). docs/security.md has the format. */
 #pragma once
 
 #include <jansson.h>
 #include <stdint.h>
 
 struct audit;
+struct loop;
+struct writer;
 
 /* Who asked, for every record: the record stands on its own. */
 struct audit_origin {
@@ -17,17 +29,27 @@ struct audit_origin {
 	char path[256];
 };
 
-struct audit *audit_open(const char *state_dir, size_t max_bytes);
+struct audit_options {
+	const char *state_dir;
+	size_t max_bytes;         /* per file, before it rotates */
+	unsigned generations;     /* rotated files kept per log */
+	unsigned denials_per_sec; /* per service; more are counted, not written */
+};
+
+struct audit *audit_open(const struct audit_options *opt, struct loop *loop, struct writer *w);
+/* Writes what is queued first. */
 void audit_close(struct audit *a);
 
-/* Adds "time" (RFC 3339 UTC) and writes one line. rec is borrowed. 0 or -errno. */
-int audit_record(struct audit *a, json_t *rec);
+/* One record: origin, the event ("deny", "allow", "done", "failed",
+ * "refused", "registered", "updated", "removed") and fields (stolen, may be
+ * NULL). done(data, err), if given, runs on the loop thread once the record
+ * is on disk (err 0) or could not be written (-errno), after audit_write has
+ * returned. A denial over the rate is counted instead (its done, if any,
+ * runs at once with 0). Returns 0, or -errno when nothing was queued (done
+ * is not called then). */
+int audit_write(struct audit *a, const struct audit_origin *o, const char *event, json_t *fields,
+                void (*done)(void *data, int err), void *data);
 
-/* One record: origin (service, peer, request id, method, path), the event
- * ("deny", "allow", "done", "failed", "registered", ...) and fields
- * (stolen, may be NULL). 0 or -errno. */
-int audit_write(struct audit *a, const struct audit_origin *o, const char *event, json_t *fields);
-
-/* Newest-last records matching the filters (service may be NULL, since_us 0,
- * limit 0 = 100). New reference. */
+/* Records of both logs, oldest first, the newest limit of them (service may
+ * be NULL, since_us 0, limit 0 = 100). New reference. */
 json_t *audit_query(struct audit *a, const char *service, long long since_us, size_t limit);

@@ -46,11 +46,7 @@ struct state *state_new(struct daemon *d)
 	if (!st)
 		return NULL;
 	st->d = d;
-	st->writer = writer_new(d->loop);
-	if (!st->writer) {
-		free(st);
-		return NULL;
-	}
+	st->writer = d->writer;
 	return st;
 }
 
@@ -59,7 +55,6 @@ void state_free(struct state *st)
 	if (!st)
 		return;
 	state_flush(st);
-	writer_free(st->writer);
 	free(st);
 }
 
