@@ -51,6 +51,8 @@ static int gpiod_be_open(struct gpio_backend **out, const struct gpio_params *pa
 	return 0;
 }
 
+static void gpiod_drop(struct gpiod_slot *s);
+
 static void gpiod_be_close(struct gpio_backend *be)
 {
 	for (size_t i = 0; i < GPIOD_MAX_CHIPS; i++)

@@ -246,6 +246,25 @@ static void decide_hint(const struct policy *p, const struct policy_request *r,
 	}
 }
 
+/* A label grant may not exceed the device grant it narrowed (if one covers
+ * this resource): the access the ceilings leave, or all when none covers it. */
+static unsigned decide_ceiling(const struct policy *p, const struct policy_grant *g,
+                               const struct policy_request *r)
+{
+	unsigned access = 0;
+	bool covered = false;
+
+	if (strncmp(g->provenance, "label io.hwbroker.", 18))
+		return g->access;
+	for (size_t i = 0; i < p->n_ceilings; i++) {
+		if (!decide_matches(&p->ceilings[i], r))
+			continue;
+		covered = true;
+		access |= p->ceilings[i].access;
+	}
+	return covered ? g->access & access : g->access;
+}
+
 bool policy_allows(const struct policy *p, const struct policy_request *r,
                    struct policy_decision *d)
 {
@@ -257,7 +276,7 @@ bool policy_allows(const struct policy *p, const struct policy_request *r,
 		const struct policy_grant *g = &p->grants[i];
 		if (!decide_matches(g, r))
 			continue;
-		if ((g->access & want) != want) {
+		if ((decide_ceiling(p, g, r) & want) != want) {
 			read_only_match = true;
 			continue;
 		}

@@ -152,7 +152,9 @@ static void derive_device(struct policy *p, struct policy_errors *e, const struc
 	} else if (!strcmp(d->host, "/dev/mem")) {
 		derive_passthrough(p, d->text,
 		                   "/dev/mem without cap_add: SYS_RAWIO grants nothing");
-	} else if (derive_number_suffix(d->host, "/dev/i2c-", POLICY_MAX_BUS, &n)) {
+	} else if (derive_number_suffix(d->host, "/dev/i2c-", POLICY_MAX_BUS, &n) ||
+	           derive_number_suffix(d->host, "/dev/i2c/", POLICY_MAX_BUS, &n)) {
+		/* /dev/i2c/N is the udev alias some boards use for /dev/i2c-N. */
 		if ((g = policy_add_grant(p, e, POLICY_I2C, access, prov))) {
 			g->bus = n;
 			g->all = true;
@@ -355,7 +357,8 @@ static void derive_narrow(struct policy *p, size_t first_label_grant, enum polic
 	}
 	for (size_t j = first_label_grant; j-- > 0;) {
 		const struct policy_grant *d = &p->grants[j];
-		if (d->kind == kind && !strncmp(d->provenance, "devices:", 8))
+		if (d->kind == kind && !strncmp(d->provenance, "devices:", 8) &&
+		    policy_keep_ceiling(p, j) < 0)
 			policy_remove_grant(p, j);
 	}
 }

@@ -68,6 +68,19 @@ void policy_grant_clear(struct policy_grant *g)
 	g->n_names = 0;
 }
 
+int policy_keep_ceiling(struct policy *p, size_t i)
+{
+	struct policy_grant *c = realloc(p->ceilings, (p->n_ceilings + 1) * sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	p->ceilings = c;
+	p->ceilings[p->n_ceilings++] = p->grants[i];
+	memmove(&p->grants[i], &p->grants[i + 1], (p->n - i - 1) * sizeof(*p->grants));
+	p->n--;
+	return 0;
+}
+
 void policy_remove_grant(struct policy *p, size_t i)
 {
 	policy_grant_clear(&p->grants[i]);
@@ -82,6 +95,9 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->n; i++)
 		policy_grant_clear(&p->grants[i]);
 	free(p->grants);
+	for (size_t i = 0; i < p->n_ceilings; i++)
+		policy_grant_clear(&p->ceilings[i]);
+	free(p->ceilings);
 	json_decref(p->passthrough);
 	free(p->container_id);
 	for (size_t i = 0; i <= POLICY_UNIT; i++)

@@ -44,6 +44,12 @@ struct policy {
 	char service[64];
 	struct policy_grant *grants;
 	size_t n, cap;
+	/* Device grants a label narrowed: they grant nothing, but a label grant
+	 * on a resource one of them covers gets no more access than it had, so
+	 * a narrowing label never widens (matched at decision time, when the
+	 * chip's label or the port's by-id name is known). */
+	struct policy_grant *ceilings;
+	size_t n_ceilings;
 	json_t *passthrough; /* [{"device","reason"}] */
 	char *container_id;
 	/* The io.hwbroker.* label of each kind, as written (NULL: none), so a
@@ -68,6 +74,8 @@ struct policy_grant *policy_add_grant(struct policy *p, struct policy_errors *e,
 void policy_grant_clear(struct policy_grant *g);
 /* Removes grant i. */
 void policy_remove_grant(struct policy *p, size_t i);
+/* Moves grant i to the ceilings. 0 or -ENOMEM. */
+int policy_keep_ceiling(struct policy *p, size_t i);
 
 /* labels.c: parse an io.hwbroker.* value into grants of p; errors into e. */
 void labels_parse_gpio(struct policy *p, struct policy_errors *e, const char *value);

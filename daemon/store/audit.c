@@ -127,24 +127,51 @@ static int audit_rotate(struct audit *a, struct audit_log *l)
 	return audit_open_log(l);
 }
 
-static int audit_append(struct audit *a, struct audit_log *l, const char *buf, size_t len)
+static int audit_write_all(int fd, const char *buf, size_t len)
 {
 	size_t off = 0;
-	int r;
 
-	if (l->fd < 0 && (r = audit_open_log(l)) < 0)
-		return r;
-	if (l->size > 0 && l->size + len > a->max_bytes && (r = audit_rotate(a, l)) < 0)
-		return r;
 	while (off < len) {
-		ssize_t n = write(l->fd, buf + off, len - off);
+		ssize_t n = write(fd, buf + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
 		off += (size_t)n;
 	}
-	l->size += len;
+	return 0;
+}
+
+/* Whole lines, rotating between them so that no file grows past max_bytes
+ * (one longer line excepted); each file is synced before it is rotated. */
+static int audit_append(struct audit *a, struct audit_log *l, const char *buf, size_t len)
+{
+	int r;
+
+	if (l->fd < 0 && (r = audit_open_log(l)) < 0)
+		return r;
+	while (len) {
+		size_t chunk = 0;
+		while (chunk < len) {
+			const char *nl = memchr(buf + chunk, '\n', len - chunk);
+			size_t next = nl ? (size_t)(nl - buf) + 1 : len;
+			if (l->size + next > a->max_bytes && (chunk || l->size))
+				break;
+			chunk = next;
+		}
+		if (!chunk) {
+			if (fdatasync(l->fd) < 0)
+				return -errno;
+			if ((r = audit_rotate(a, l)) < 0)
+				return r;
+			continue;
+		}
+		if ((r = audit_write_all(l->fd, buf, chunk)) < 0)
+			return r;
+		l->size += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
 	return fdatasync(l->fd) < 0 ? -errno : 0;
 }
 
@@ -209,17 +236,22 @@ static void audit_submit(struct audit *a)
 	a->in_flight = true;
 }
 
+void audit_flush(struct audit *a)
+{
+	/* A batch done submits the next: drain until nothing is left. */
+	while (a->pending || a->in_flight) {
+		audit_submit(a);
+		writer_drain(a->writer);
+	}
+}
+
 void audit_close(struct audit *a)
 {
 	if (!a)
 		return;
 	if (a->summary_timer)
 		loop_cancel_timer(a->loop, a->summary_timer);
-	/* What is queued is written, and its waiters hear of it. */
-	while (a->pending || a->in_flight) {
-		audit_submit(a);
-		writer_drain(a->writer);
-	}
+	audit_flush(a); /* what is queued is written, and its waiters hear of it */
 	for (int i = 0; i < AUDIT_FILES; i++)
 		if (a->logs[i].fd >= 0)
 			close(a->logs[i].fd);

@@ -37,6 +37,8 @@ struct audit_options {
 };
 
 struct audit *audit_open(const struct audit_options *opt, struct loop *loop, struct writer *w);
+/* Waits until every record written so far is on disk (and its done ran). */
+void audit_flush(struct audit *a);
 /* Writes what is queued first. */
 void audit_close(struct audit *a);
 

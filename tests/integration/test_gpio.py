@@ -172,8 +172,6 @@ class GpioTest(DaemonTestCase):
         rising = other.wait_for(10)
         self.assertEqual(len(rising), 10)
         self.assertTrue(all(e["edge"] == "rising" for e in rising))
-        # A driven line cannot be watched, nor a watched line driven.
-        self.assertEqual(self.b.put("/v1/gpio/gpiochip0/4", body={"value": 1}).status, 409)
         ev.close()
         other.close()
 
@@ -217,18 +215,34 @@ class GpioTest(DaemonTestCase):
         ev.close()
         ev2.close()
 
+    def test_watching_never_holds_a_line_against_a_writer(self):
+        # Watching is reading: a writer takes the line, and the watchers'
+        # streams end saying who took it.
+        ev = EventReader(self.daemon.socket_path("a"), "/v1/gpio/gpiochip0/4/events")
+        pull(self.daemon, "gpiochip0", 4, "up")
+        ev.wait_for(1)
+        r = self.b.put("/v1/gpio/gpiochip0/4", body={"value": 1})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["direction"], r.json["holder"]), ("output", "b"))
+        self.assertTrue(ev.done.wait(10))
+        self.assertEqual(ev.lines[-1]["error"]["code"], "conflict")
+        self.assertIn("taken for output by b", ev.lines[-1]["error"]["message"])
+        # A driven line cannot be watched.
+        r = self.a.get("/v1/gpio/gpiochip0/4/events")
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(self.b.get("/v1/gpio/gpiochip0/4").json["value"], 1)
+
     def test_watcher_disconnect_releases_the_line(self):
         ev = EventReader(self.daemon.socket_path("a"), "/v1/gpio/gpiochip0/4/events")
         pull(self.daemon, "gpiochip0", 4, "up")
         ev.wait_for(1)
-        self.assertEqual(self.b.put("/v1/gpio/gpiochip0/4", body={"value": 1}).status, 409)
         ev.close()
         deadline = time.monotonic() + 10
-        status = None
-        while time.monotonic() < deadline and status != 200:
-            status = self.b.put("/v1/gpio/gpiochip0/4", body={"value": 1}).status
+        used = True
+        while time.monotonic() < deadline and used:
+            used = self.daemon.board()["gpio"]["chips"][0]["lines"][4]["watched"]
             time.sleep(0.02)
-        self.assertEqual(status, 200)
+        self.assertFalse(used)
 
     def test_revocation_ends_streams_and_leases(self):
         ev = EventReader(self.daemon.socket_path("a"), "/v1/gpio/gpiochip0/4/events")

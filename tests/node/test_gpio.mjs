@@ -154,18 +154,19 @@ test('watch a line', () =>
     hw.close();
   }));
 
-test('watch rising edges only; a watched line cannot be driven', () =>
+test('watch rising edges only; a writer takes a watched line', () =>
   withDaemon(async (d) => {
     const hw = await sensor(d);
     const other = connect(await d.register('other', GPIO0));
     const events = await hw.gpio.events(CHIP, 'GPIO4', { edge: 'rising' }).open();
-    await assert.rejects(other.gpio.set(CHIP, 4, 1), { code: 'conflict' });
     for (const level of ['up', 'down', 'up']) await d.pull(CHIP, 4, level);
     const it = events[Symbol.asyncIterator]();
     const a = (await it.next()).value;
     const b = (await it.next()).value;
     assert.deepEqual([a.edge, b.edge, b.seq], ['rising', 'rising', 2]);
-    await it.return();
+    // Watching is reading: a writer takes the line and the stream ends, saying so.
+    await other.gpio.set(CHIP, 4, 1);
+    await assert.rejects(it.next(), { code: 'conflict' });
     hw.close();
     other.close();
   }));

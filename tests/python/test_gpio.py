@@ -157,12 +157,15 @@ def test_events_rising_only_and_read_with_timeout(board, hw):
         events.close()
 
 
-def test_a_watched_line_cannot_be_driven(board, hw):
+def test_a_writer_takes_a_watched_line_and_the_stream_says_so(board, hw):
     board.register("other", {"devices": ["/dev/gpiochip0"]})
-    with hw.gpio.events(CHIP, 4):
-        with board.connect("other") as other, pytest.raises(hwbroker.Conflict):
+    with hw.gpio.events(CHIP, 4, idle_timeout=10) as events:
+        with board.connect("other") as other:
             other.gpio.set(CHIP, 4, 1)
-        assert board.line(CHIP, 4)["direction"] == "input"
+        assert board.line(CHIP, 4)["direction"] == "output"
+        with pytest.raises(hwbroker.Conflict) as e:
+            events.read(timeout=10)
+        assert "taken for output by other" in e.value.message
 
 
 @pytest.mark.daemon_args("--event-queue", "8")

@@ -270,12 +270,48 @@ static void test_hints_fit_the_declaration(void **state)
 	json_decref(svc);
 }
 
+/* A narrowing label never widens: a read-only device entry stays read-only
+ * when the label names the chip by its label rather than its kernel name. */
+static void test_narrowing_label_keeps_read_only(void **state)
+{
+	json_t *svc = json_pack("{s:[s,s],s:{s:s}}", "devices", "/dev/gpiochip0:/dev/gpiochip0:r",
+	                        "/dev/i2c/1", "labels", "io.hwbroker.gpio", "pinctrl-bcm2711=17");
+	struct policy_request g = {.kind = POLICY_GPIO,
+	                           .access = POLICY_READ,
+	                           .chip = "gpiochip0",
+	                           .chip_label = "pinctrl-bcm2711",
+	                           .line = 17,
+	                           .line_name = "GPIO17"};
+	struct policy_request i = {
+	        .kind = POLICY_I2C, .access = POLICY_READ | POLICY_WRITE, .bus = 1, .addr = 0x76};
+	struct policy_decision d;
+	struct policy *p;
+	json_t *errors;
+
+	assert_int_equal(policy_derive("s", svc, &p, &errors), 0);
+	assert_true(policy_allows(p, &g, &d));
+	g.access = POLICY_READ | POLICY_WRITE;
+	assert_false(policy_allows(p, &g, &d));
+	assert_non_null(strstr(d.hint, "read-only"));
+	/* The narrowed device grant itself grants nothing more. */
+	g.line = 18;
+	g.line_name = "GPIO18";
+	g.access = POLICY_READ;
+	assert_false(policy_allows(p, &g, &d));
+	/* /dev/i2c/1 (the udev alias) is bus 1. */
+	assert_true(policy_allows(p, &i, &d));
+	assert_string_equal(d.provenance, "devices: /dev/i2c/1");
+	policy_free(p);
+	json_decref(svc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_random_policies_agree_with_the_reference),
 	        cmocka_unit_test(test_messages),
 	        cmocka_unit_test(test_hints_fit_the_declaration),
+	        cmocka_unit_test(test_narrowing_label_keeps_read_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
