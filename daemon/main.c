@@ -12,18 +12,12 @@
 
 #include "area.h"
 #include "areas.h"
-#include "audit.h"
 #include "config.h"
+#include "daemon.h"
 #include "driver_env.h"
 #include "log.h"
 #include "loop.h"
-#include "metrics.h"
-#include "pipeline.h"
-#include "registry.h"
 #include "router.h"
-#include "state.h"
-#include "transport.h"
-#include "writer.h"
 
 /* systemd Type=notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
 static void main_notify(const char *msg)
@@ -109,124 +103,13 @@ static int main_setup_signals(struct daemon *d)
 	return loop_add_fd(d->loop, fd, EPOLLIN, main_on_signal, d) < 0 ? -EIO : fd;
 }
 
-static int main_init_areas(struct daemon *d, size_t *n_init)
-{
-	for (*n_init = 0; d->areas[*n_init]; (*n_init)++) {
-		const struct area *a = d->areas[*n_init];
-		int r = a->init ? a->init(d) : 0;
-		if (r < 0) {
-			log_error("main", "%s: cannot start: %s", a->name, strerror(-r));
-			return r;
-		}
-	}
-	return 0;
-}
-
-static void main_fini_areas(struct daemon *d, size_t n_init)
-{
-	while (n_init-- > 0)
-		if (d->areas[n_init]->fini)
-			d->areas[n_init]->fini(d);
-}
-
-/* --- wiring: registry and transport events to the areas --- */
-
-static int main_service_added(void *ctx, struct service *svc)
-{
-	struct daemon *d = ctx;
-
-	return transport_add_service(d->transport, svc);
-}
-
-static void main_service_policy_changed(void *ctx, struct service *svc)
-{
-	area_notify_policy_changed(ctx, svc);
-}
-
-static void main_service_closing(void *ctx, struct service *svc)
-{
-	struct daemon *d = ctx;
-
-	transport_remove_service(d->transport, svc);
-}
-
-static void main_conn_closed(void *ctx, struct service *svc, uint64_t conn_id)
-{
-	area_notify_conn_closed(ctx, svc, conn_id);
-}
-
-static int main_run(struct daemon *d)
-{
-	const struct transport_hooks th = {d, main_conn_closed, pipeline_access_handler,
-	                                   pipeline_request_completed};
-	const struct registry_hooks rh = {d, main_service_added, main_service_policy_changed,
-	                                  main_service_closing};
-	size_t n_areas = 0;
-	int r = -ENOMEM, sigfd;
-
-	sigfd = main_setup_signals(d);
-	if (sigfd < 0)
-		return sigfd;
-	struct audit_options ao = {d->cfg->state_dir, d->cfg->audit_max_bytes,
-	                           d->cfg->audit_generations, d->cfg->audit_denials};
-	d->writer = writer_new(d->loop);
-	d->audit = d->writer ? audit_open(&ao, d->loop, d->writer) : NULL;
-	if (!d->audit) {
-		log_error("main", "cannot open the audit log in %s", d->cfg->state_dir);
-		goto free_writer;
-	}
-	d->metrics = metrics_new();
-	d->transport = d->metrics ? transport_new(d, &th) : NULL;
-	if (!d->transport)
-		goto free_metrics;
-	d->registry = registry_new(d->cfg->runtime_dir, &rh);
-	d->state = d->registry ? state_new(d) : NULL;
-	if (!d->state)
-		goto free_registry;
-	r = main_init_areas(d, &n_areas);
-	if (r < 0)
-		goto fini_areas;
-	state_load(d->state);
-	registry_sweep_stale(d->registry);
-	r = transport_open_admin(d->transport);
-	if (r < 0)
-		goto fini_areas;
-	log_info("main", "hwbrokerd %s ready: %s board, host actions via %s, runtime %s",
-	         HWB_VERSION, d->cfg->sim ? "simulated" : "real", d->cfg->host_backend,
-	         d->cfg->runtime_dir);
-	main_notify("READY=1");
-	r = loop_run(d->loop);
-
-fini_areas:
-	/* What is pending is written; sockets go before the areas, so no client
-	 * reaches a half-torn-down daemon. Service directories stay. */
-	state_free(d->state);
-	d->state = NULL;
-	registry_free(d->registry);
-	d->registry = NULL;
-	transport_free(d->transport);
-	d->transport = NULL;
-	main_fini_areas(d, n_areas);
-free_registry:
-	state_free(d->state);
-	registry_free(d->registry);
-	transport_free(d->transport);
-free_metrics:
-	metrics_free(d->metrics);
-	audit_close(d->audit);
-free_writer:
-	writer_free(d->writer);
-	close(sigfd);
-	return r;
-}
-
 int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct drv_env env;
 	struct daemon d = {.cfg = &cfg, .env = &env, .areas = daemon_areas};
 	enum log_level level;
-	int r, status = EXIT_FAILURE;
+	int r, sigfd, status = EXIT_FAILURE;
 
 	r = config_load(&cfg, argc, argv);
 	if (r == CONFIG_LIST_ROUTES)
@@ -251,7 +134,17 @@ int main(int argc, char **argv)
 	if (!d.loop)
 		goto free_config;
 	driver_env_init(&env, d.loop);
-	status = main_run(&d) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	sigfd = main_setup_signals(&d);
+	if (sigfd >= 0 && daemon_start(&d) == 0) {
+		log_info("main", "hwbrokerd %s ready: %s board, host actions via %s, runtime %s",
+		         HWB_VERSION, cfg.sim ? "simulated" : "real", cfg.host_backend,
+		         cfg.runtime_dir);
+		main_notify("READY=1");
+		status = loop_run(d.loop) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+		daemon_stop(&d);
+	}
+	if (sigfd >= 0)
+		close(sigfd);
 	loop_free(d.loop);
 free_config:
 	config_free(&cfg);

@@ -30,6 +30,7 @@ struct daemon {
 	struct config *cfg;
 	const struct drv_env *env;       /* what the drivers may ask of the loop and the log */
 	const struct area *const *areas; /* NULL-terminated, in init order */
+	size_t n_areas_up;               /* started (daemon.c) */
 	struct registry *registry;
 	struct transport *transport;
 	struct audit *audit;
