@@ -37,7 +37,7 @@ check-asan:
 
 check-fuzz:
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DHWB_WERROR=ON -DHWB_FUZZ=ON -DHWB_VM_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
-	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzz_policy fuzz_router
+	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzz_labels fuzz_compose fuzz_router fuzz_request
 	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -L fuzz
 
 format:

@@ -305,33 +305,47 @@ static int loop_next_timeout(struct loop *loop)
 	return d > 60000 ? 60000 : (int)d;
 }
 
-int loop_run(struct loop *loop)
+static int loop_turn(struct loop *loop, int timeout)
 {
 	struct epoll_event events[LOOP_MAX_EVENTS];
+	int n = epoll_wait(loop->epfd, events, LOOP_MAX_EVENTS, timeout);
+
+	if (n < 0 && errno != EINTR)
+		return -errno;
+	uint64_t gen = loop->generation;
+	for (int i = 0; i < n; i++) {
+		struct loop_fd *f = events[i].data.ptr;
+		/* A callback may have removed other fds: check the pointer still lives. */
+		if (gen != loop->generation) {
+			struct loop_fd *g = loop->fds;
+			while (g && g != f)
+				g = g->next;
+			if (!g)
+				continue;
+		}
+		f->fn(f->data, f->fd, events[i].events);
+	}
+	loop_run_posts(loop);
+	loop_run_defers(loop);
+	loop_run_timers(loop);
+	return 0;
+}
+
+int loop_run(struct loop *loop)
+{
+	int r = 0;
 
 	loop->quit = false;
-	while (!loop->quit) {
-		int n = epoll_wait(loop->epfd, events, LOOP_MAX_EVENTS, loop_next_timeout(loop));
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		uint64_t gen = loop->generation;
-		for (int i = 0; i < n; i++) {
-			struct loop_fd *f = events[i].data.ptr;
-			/* A callback may have removed other fds: check the pointer still lives. */
-			if (gen != loop->generation) {
-				struct loop_fd *g = loop->fds;
-				while (g && g != f)
-					g = g->next;
-				if (!g)
-					continue;
-			}
-			f->fn(f->data, f->fd, events[i].events);
-		}
-		loop_run_posts(loop);
-		loop_run_defers(loop);
-		loop_run_timers(loop);
-	}
-	return 0;
+	while (!loop->quit && r == 0)
+		r = loop_turn(loop, loop_next_timeout(loop));
+	return r;
+}
+
+int loop_run_once(struct loop *loop, int timeout_ms)
+{
+	int next = loop_next_timeout(loop);
+
+	return loop_turn(loop, next >= 0 && next < timeout_ms ? next : timeout_ms);
 }
 
 void loop_quit(struct loop *loop)

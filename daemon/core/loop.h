@@ -35,6 +35,9 @@ int loop_defer(struct loop *loop, loop_fn fn, void *data);
 
 /* Runs until loop_quit(); returns 0 or -errno. */
 int loop_run(struct loop *loop);
+/* One turn: waits at most timeout_ms for something to do, does it. For
+ * callers that drive the loop themselves (the request fuzzer). 0 or -errno. */
+int loop_run_once(struct loop *loop, int timeout_ms);
 void loop_quit(struct loop *loop);
 
 /* CLOCK_MONOTONIC */

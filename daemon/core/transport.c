@@ -251,12 +251,44 @@ static void transport_on_first_bytes(void *data, int fd, uint32_t events)
 	transport_hand_to_mhd(c);
 }
 
+/* Limits, the connection, its head timeout and the first look at its head.
+ * 0, or -errno with fd closed. */
+static int transport_take(struct transport *t, int fd, struct service *svc,
+                          const struct ucred *cred)
+{
+	struct conn *c;
+
+	if (svc ? (t->n_conns - t->n_admin_conns >= t->d->cfg->max_conns ||
+	           svc->n_conns >= t->d->cfg->max_conns_per_service)
+	        : t->n_admin_conns >= TRANSPORT_ADMIN_CONNS) {
+		t->stats.refused_connections++;
+		if (loop_now_ms() - t->refusal_logged_ms >= 1000) {
+			t->refusal_logged_ms = loop_now_ms();
+			log_warn(svc ? svc->name : "admin",
+			         "connection limit reached; refusing pid %d (and more this second)",
+			         (int)cred->pid);
+		}
+		http_refuse(fd, 503, "unavailable", "too many connections");
+		close(fd);
+		return -EMFILE;
+	}
+	c = conn_new(t, fd, svc, cred);
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->head_timer = loop_add_timer(t->d->loop, (uint64_t)t->d->cfg->head_timeout_s * 1000,
+	                               transport_head_timeout, c);
+	if (loop_add_fd(t->d->loop, fd, EPOLLIN | EPOLLRDHUP, transport_on_first_bytes, c) < 0)
+		transport_hand_to_mhd(c);
+	return 0;
+}
+
 static void transport_accept(struct transport *t, int lfd, struct service *svc)
 {
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	struct conn *c;
 
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR)
@@ -268,29 +300,15 @@ static void transport_accept(struct transport *t, int lfd, struct service *svc)
 		close(fd);
 		return;
 	}
-	if (svc ? (t->n_conns - t->n_admin_conns >= t->d->cfg->max_conns ||
-	           svc->n_conns >= t->d->cfg->max_conns_per_service)
-	        : t->n_admin_conns >= TRANSPORT_ADMIN_CONNS) {
-		t->stats.refused_connections++;
-		if (loop_now_ms() - t->refusal_logged_ms >= 1000) {
-			t->refusal_logged_ms = loop_now_ms();
-			log_warn(svc ? svc->name : "admin",
-			         "connection limit reached; refusing pid %d (and more this second)",
-			         (int)cred.pid);
-		}
-		http_refuse(fd, 503, "unavailable", "too many connections");
-		close(fd);
-		return;
-	}
-	c = conn_new(t, fd, svc, &cred);
-	if (!c) {
-		close(fd);
-		return;
-	}
-	c->head_timer = loop_add_timer(t->d->loop, (uint64_t)t->d->cfg->head_timeout_s * 1000,
-	                               transport_head_timeout, c);
-	if (loop_add_fd(t->d->loop, fd, EPOLLIN | EPOLLRDHUP, transport_on_first_bytes, c) < 0)
-		transport_hand_to_mhd(c);
+	transport_take(t, fd, svc, &cred);
+}
+
+int transport_adopt(struct transport *t, int fd, struct service *svc, pid_t pid, uid_t uid,
+                    gid_t gid)
+{
+	struct ucred cred = {pid, uid, gid};
+
+	return transport_take(t, fd, svc, &cred);
 }
 
 static void transport_on_admin_listen(void *data, int fd, uint32_t events)

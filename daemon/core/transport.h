@@ -33,6 +33,11 @@ int transport_add_service(struct transport *t, struct service *svc);
 /* Stops accepting and closes every connection of the service. */
 void transport_remove_service(struct transport *t, struct service *svc);
 
+/* A connected socket as if it had been accepted on svc's socket (NULL: the
+ * admin socket), with these credentials: the request fuzzer feeds it. */
+int transport_adopt(struct transport *t, int fd, struct service *svc, pid_t pid, uid_t uid,
+                    gid_t gid);
+
 /* Counters for /v1/health and /metrics. */
 struct transport_stats {
 	unsigned connections;
