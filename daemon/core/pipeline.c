@@ -376,8 +376,7 @@ static enum MHD_Result pipeline_start(struct transport *t, struct MHD_Connection
 	pipeline_route(req);
 	cl = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
 	len = cl ? strtoull(cl, NULL, 10) : 0;
-	if (len)
-		transport_watch_body(c);
+	req->content_length = len;
 	if (!req->early_status && len > t->d->cfg->max_body)
 		req->early_status = 413;
 	if (!req->early_status)
@@ -426,6 +425,10 @@ enum MHD_Result pipeline_access_handler(void *cls, struct MHD_Connection *connec
 		if (pipeline_take_body(req, upload_data, *upload_data_size) < 0)
 			return MHD_NO;
 		*upload_data_size = 0;
+		/* Only a body still arriving is watched (a small one comes whole
+		 * with its head): a client that stops sending is closed at once. */
+		if (req->body_len < req->content_length)
+			transport_watch_body(req->conn);
 		if (req->too_large) {
 			req->early_status = 413;
 			req->draining = true;

@@ -37,6 +37,7 @@ struct request {
 	unsigned early_status; /* 404/405/413/414 decided before the pipeline */
 	char *body;
 	size_t body_len, body_cap;
+	unsigned long long content_length;
 	bool too_large;
 	bool draining; /* refused early: the body is read and dropped, then the reply */
 	size_t drained;
