@@ -76,6 +76,7 @@ static void main_on_signal(void *data, int fd, uint32_t events)
 			}
 			if (log_parse_level(d->cfg->log_level, &level) == 0)
 				log_set_level(level);
+			log_set_format(d->cfg->log_format);
 			log_info("main", "SIGHUP: configuration reloaded");
 			continue;
 		}
@@ -124,6 +125,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(level);
+	log_set_format(cfg.log_format);
 	if ((r = main_mkdir_p(cfg.runtime_dir, 0755)) < 0 ||
 	    (r = main_mkdir_p(cfg.state_dir, 0700)) < 0) {
 		log_error("main", "cannot create %s or %s: %s", cfg.runtime_dir, cfg.state_dir,

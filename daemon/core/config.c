@@ -35,6 +35,8 @@ static const struct opt config_opts[] = {
         OPT("host", OPT_STRING, host_backend, NULL,
             "host-action backend: dbus or sim (default: sim with --sim, else dbus)"),
         OPT("log-level", OPT_STRING, log_level, "info", "error, warn, info or debug"),
+        OPT("log-format", OPT_STRING, log_format, "text",
+            "text (timestamped lines; journald priorities under systemd) or json"),
         OPT("admin-group", OPT_STRING, admin_group, NULL,
             "group allowed on admin.sock (mode 0660); default root only (0600)"),
         OPT("max-body", OPT_SIZE, max_body, "65536", "request body limit in bytes"),
@@ -372,6 +374,10 @@ static int config_validate(struct config *cfg)
 	}
 	if (cfg->board_file)
 		cfg->sim = true;
+	if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json")) {
+		fprintf(stderr, "hwbrokerd: --log-format must be text or json\n");
+		return -EINVAL;
+	}
 	if (cfg->max_body < 1024 || cfg->max_body > 16u << 20) {
 		fprintf(stderr, "hwbrokerd: --max-body must be between 1024 and 16 MiB\n");
 		return -EINVAL;

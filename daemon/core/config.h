@@ -15,6 +15,7 @@ struct config {
 	char *board_file;               /* --sim BOARD.json */
 	char *host_backend;             /* "dbus" | "sim"; default: sim with --sim, else dbus */
 	char *log_level;                /* error|warn|info|debug */
+	char *log_format;               /* text|json */
 	char *admin_group;              /* admin.sock group (mode 0660) or NULL (0600 root) */
 	size_t max_body;                /* bytes, 65536 */
 	unsigned max_conns_per_service; /* 16 */

@@ -6,9 +6,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 static enum log_level log_level = LOG_LEVEL_INFO;
+static enum log_format log_format = LOG_FORMAT_TEXT;
 static int log_journal = -1; /* lazily detected: stderr connected to journald */
 
 static const struct {
@@ -25,6 +29,17 @@ static const struct {
 void log_set_level(enum log_level level)
 {
 	log_level = level;
+}
+
+int log_set_format(const char *name)
+{
+	if (!strcmp(name, "text"))
+		log_format = LOG_FORMAT_TEXT;
+	else if (!strcmp(name, "json"))
+		log_format = LOG_FORMAT_JSON;
+	else
+		return -EINVAL;
+	return 0;
 }
 
 enum log_level log_get_level(void)
@@ -60,6 +75,38 @@ static int log_detect_journal(void)
 	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
+/* ISO 8601, UTC, microseconds: the journal adds its own, stderr needs one. */
+static const char *log_now(void)
+{
+	static char buf[40];
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + 19, sizeof(buf) - 19, ".%06ldZ", ts.tv_nsec / 1000);
+	return buf;
+}
+
+/* One JSON object per line: time, level, context, message (and the
+ * journal's priority prefix under journald, which keeps the level). */
+static void log_write_json(enum log_level level, const char *ctx, const char *msg)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "time", log_now(), "level",
+	                      log_levels[level].name, "ctx", ctx ? ctx : "", "msg", msg);
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+
+	if (text) {
+		if (log_journal)
+			fprintf(stderr, "<%d>%s\n", log_levels[level].syslog_prio, text);
+		else
+			fprintf(stderr, "%s\n", text);
+	}
+	free(text);
+	json_decref(o);
+}
+
 void log_msg(enum log_level level, const char *ctx, const char *fmt, ...)
 {
 	char msg[1024];
@@ -77,11 +124,13 @@ void log_msg(enum log_level level, const char *ctx, const char *fmt, ...)
 	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	if (log_journal)
+	if (log_format == LOG_FORMAT_JSON)
+		log_write_json(level, ctx, msg);
+	else if (log_journal)
 		fprintf(stderr, "<%d>%s%s%s\n", log_levels[level].syslog_prio, ctx ? ctx : "",
 		        ctx ? ": " : "", msg);
 	else
-		fprintf(stderr, "hwbrokerd %s %s%s%s\n", log_levels[level].tag, ctx ? ctx : "",
-		        ctx ? ": " : "", msg);
+		fprintf(stderr, "%s hwbrokerd %s %s%s%s\n", log_now(), log_levels[level].tag,
+		        ctx ? ctx : "", ctx ? ": " : "", msg);
 	errno = saved;
 }

@@ -1,12 +1,18 @@
-/* Leveled logging to stderr ("<level> context: message"), journald-friendly
- * (sd-daemon "<N>" prefixes when stderr is the journal). */
+/* Leveled logging to stderr, one record per line: "TIME hwbrokerd LEVEL
+ * context: message" with an ISO 8601 timestamp; under journald (stderr is
+ * the journal) sd-daemon "<N>" priority prefixes instead of the timestamp;
+ * or JSON lines {"time","level","ctx","msg"} (--log-format json). */
 #pragma once
 
 #include <stdarg.h>
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+
 void log_set_level(enum log_level level);
+/* "text" or "json". 0 or -EINVAL. */
+int log_set_format(const char *name);
 int log_parse_level(const char *name, enum log_level *out); /* 0 or -EINVAL */
 enum log_level log_get_level(void);
 

@@ -258,6 +258,27 @@ class LifecycleTest(unittest.TestCase):
         finally:
             self.assertEqual(d.stop(), 0)
 
+    def test_log_lines_carry_a_timestamp_or_are_json(self):
+        import re
+        d = Daemon(log_level="info").start()
+        d.register("one", GPIO_ALL)
+        d.stop()
+        lines = [l for l in d.read_log().splitlines() if l.strip()]
+        self.assertTrue(lines)
+        for line in lines:
+            self.assertRegex(line, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z hwbrokerd "
+                                   r"(ERROR|WARN|INFO|DEBUG) ")
+        d = Daemon(("--sim", "--log-format", "json"), log_level="info").start()
+        d.register("one", GPIO_ALL)
+        d.stop()
+        records = [json.loads(l) for l in d.read_log().splitlines() if l.strip()]
+        self.assertTrue(any(r["msg"].startswith("hwbrokerd ") and r["ctx"] == "main"
+                            for r in records))
+        for r in records:
+            self.assertEqual(sorted(r), ["ctx", "level", "msg", "time"])
+            self.assertIn(r["level"], ("error", "warn", "info", "debug"))
+            self.assertTrue(re.match(r"^\d{4}-\d\d-\d\dT.*Z$", r["time"]))
+
     def test_bad_flags_exit_2(self):
         import subprocess
         from hwbtest import HWBROKERD
