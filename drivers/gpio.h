@@ -93,6 +93,13 @@ struct gpio_ops {
 	int (*read_events)(struct gpio_backend *be, const char *chip, unsigned offset,
 	                   struct gpio_event *events, size_t max);
 	int (*unwatch)(struct gpio_backend *be, const char *chip, unsigned offset);
+	/* Optional (NULL: the backend has none): a kernel line handle for n
+	 * lines nobody holds, requested with cfg and values[i] and labelled
+	 * consumer. The caller owns *fd: it is handed to a client, which sets
+	 * and reads the lines with the kernel's own ioctls. */
+	int (*direct)(struct gpio_backend *be, const char *chip, const unsigned *offsets, size_t n,
+	              const struct gpio_line_config *cfg, const int *values, const char *consumer,
+	              int *fd);
 };
 
 /* The simulated board's outside world, beside the ops: only the simulated

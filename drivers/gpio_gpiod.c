@@ -6,10 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gpiod.h>
+#include <linux/gpio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gpio.h"
 
@@ -549,6 +552,55 @@ static int gpiod_be_unwatch(struct gpio_backend *be, const char *chip, unsigned 
 	return gpiod_be_release(be, chip, offset);
 }
 
+/* A line handle of the kernel's own (GPIO_GET_LINEHANDLE_IOCTL, the ABI
+ * libgpiod 1.6 speaks): libgpiod keeps its handles' fds to itself, and this
+ * one leaves the process. */
+static int gpiod_be_direct(struct gpio_backend *be, const char *chip, const unsigned *offsets,
+                           size_t n, const struct gpio_line_config *cfg, const int *values,
+                           const char *consumer, int *fd)
+{
+	struct gpiohandle_request hr = {0};
+	struct gpiod_slot *s = gpiod_lookup(be, chip);
+	char path[512];
+	int chipfd, err = 0;
+
+	if (!s)
+		return -ENOENT;
+	if (n == 0 || n > GPIOHANDLES_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		hr.lineoffsets[i] = offsets[i];
+		hr.default_values[i] = (uint8_t) !!(values ? values[i] : 0);
+	}
+	hr.lines = (uint32_t)n;
+	hr.flags = cfg->direction == GPIO_DIR_OUTPUT ? GPIOHANDLE_REQUEST_OUTPUT
+	                                             : GPIOHANDLE_REQUEST_INPUT;
+	if (cfg->active_low)
+		hr.flags |= GPIOHANDLE_REQUEST_ACTIVE_LOW;
+	if (cfg->drive == GPIO_DRIVE_OPEN_DRAIN)
+		hr.flags |= GPIOHANDLE_REQUEST_OPEN_DRAIN;
+	else if (cfg->drive == GPIO_DRIVE_OPEN_SOURCE)
+		hr.flags |= GPIOHANDLE_REQUEST_OPEN_SOURCE;
+	if (cfg->bias == GPIO_BIAS_PULL_UP)
+		hr.flags |= GPIOHANDLE_REQUEST_BIAS_PULL_UP;
+	else if (cfg->bias == GPIO_BIAS_PULL_DOWN)
+		hr.flags |= GPIOHANDLE_REQUEST_BIAS_PULL_DOWN;
+	else if (cfg->bias == GPIO_BIAS_DISABLED)
+		hr.flags |= GPIOHANDLE_REQUEST_BIAS_DISABLE;
+	snprintf(hr.consumer_label, sizeof(hr.consumer_label), "%s", consumer);
+	snprintf(path, sizeof(path), "%s/%s", be->dev_dir, s->name);
+	chipfd = open(path, O_RDWR | O_CLOEXEC);
+	if (chipfd < 0)
+		return errno == ENOENT ? -ENODEV : -errno;
+	if (ioctl(chipfd, GPIO_GET_LINEHANDLE_IOCTL, &hr) < 0)
+		err = errno == EINVAL ? -EOPNOTSUPP : -errno;
+	close(chipfd);
+	if (err)
+		return err;
+	*fd = hr.fd;
+	return 0;
+}
+
 const struct gpio_ops gpio_gpiod_ops = {
         .name = "gpiod",
         .open = gpiod_be_open,
@@ -564,4 +616,5 @@ const struct gpio_ops gpio_gpiod_ops = {
         .watch = gpiod_be_watch,
         .read_events = gpiod_be_read_events,
         .unwatch = gpiod_be_unwatch,
+        .direct = gpiod_be_direct,
 };

@@ -269,9 +269,16 @@ bool policy_allows(const struct policy *p, const struct policy_request *r,
                    struct policy_decision *d)
 {
 	bool read_only_match = false;
-	unsigned want = r->access ? r->access : POLICY_READ;
+	unsigned want = r->access ? r->access & (POLICY_READ | POLICY_WRITE) : POLICY_READ;
 
 	memset(d, 0, sizeof(*d));
+	if ((r->access & POLICY_DIRECT) && !(p && p->direct_gpio)) {
+		snprintf(d->grant, sizeof(d->grant), "direct GPIO handles");
+		snprintf(d->hint, sizeof(d->hint),
+		         "label io.hwbroker.gpio.direct: \"1\" (with a read-write grant on the "
+		         "lines)");
+		return false;
+	}
 	for (size_t i = 0; p && i < p->n; i++) {
 		const struct policy_grant *g = &p->grants[i];
 		if (!decide_matches(g, r))

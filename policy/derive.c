@@ -403,11 +403,16 @@ static void derive_hwbroker_labels(struct policy *p, struct policy_errors *e, js
 		} else if (!strcmp(key, "io.hwbroker.units")) {
 			labels_parse_units(p, e, value);
 			derive_keep_label(p, POLICY_UNIT, value);
+		} else if (!strcmp(key, "io.hwbroker.gpio.direct")) {
+			if (!labels_truthy(value) && !labels_falsy(value))
+				policy_error(e, key, 0,
+				             "expected 1, true, yes, on, or 0, false, no, off");
+			p->direct_gpio = labels_truthy(value);
 		} else {
 			policy_error(
 			        e, key, -1,
-			        "unknown label: io.hwbroker.* labels are gpio, i2c, uart, host "
-			        "and units");
+			        "unknown label: io.hwbroker.* labels are gpio, gpio.direct, i2c, "
+			        "uart, host and units");
 		}
 	}
 }

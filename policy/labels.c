@@ -367,3 +367,13 @@ bool policy_valid_unit_name(const char *name)
 {
 	return name && labels_valid_unit(name);
 }
+
+bool labels_falsy(const char *value)
+{
+	static const char *const no[] = {"0", "false", "no", "off"};
+
+	for (size_t i = 0; value && i < sizeof(no) / sizeof(no[0]); i++)
+		if (!strcasecmp(value, no[i]))
+			return true;
+	return false;
+}

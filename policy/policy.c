@@ -135,6 +135,8 @@ json_t *policy_to_json(const struct policy *p)
 	                 p->broad);
 	if (p->container_id)
 		json_object_set_new(root, "container_id", json_string(p->container_id));
+	if (p->direct_gpio)
+		json_object_set_new(root, "direct", json_pack("[s]", "gpio"));
 	return root;
 }
 

@@ -9,12 +9,14 @@
 struct policy; /* immutable once derived; shared read-only */
 
 enum policy_kind { POLICY_GPIO, POLICY_I2C, POLICY_UART, POLICY_HOST, POLICY_UNIT };
-enum policy_access { POLICY_READ = 1u, POLICY_WRITE = 2u };
+/* POLICY_DIRECT: a kernel handle on GPIO lines passed to the service, which
+ * also needs the label io.hwbroker.gpio.direct (with READ | WRITE). */
+enum policy_access { POLICY_READ = 1u, POLICY_WRITE = 2u, POLICY_DIRECT = 4u };
 
 /* What one request wants to do. Unused fields are zero/NULL. */
 struct policy_request {
 	enum policy_kind kind;
-	unsigned access; /* POLICY_READ | POLICY_WRITE */
+	unsigned access; /* POLICY_READ | POLICY_WRITE | POLICY_DIRECT */
 	/* gpio: kernel chip name ("gpiochip0"), optional chip label, line offset
 	 * and optional line name ("GPIO17"); a grant by name or by offset matches. */
 	const char *chip;

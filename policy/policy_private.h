@@ -55,6 +55,7 @@ struct policy {
 	/* The io.hwbroker.* label of each kind, as written (NULL: none), so a
 	 * denial's hint can say how to widen what the service declares. */
 	char *labels[POLICY_UNIT + 1];
+	bool direct_gpio; /* io.hwbroker.gpio.direct: line handles handed over */
 	bool broad;
 };
 
@@ -86,6 +87,8 @@ void labels_parse_units(struct policy *p, struct policy_errors *e, const char *v
 bool labels_valid_unit(const char *name);
 /* 1, true, yes, on (any case) */
 bool labels_truthy(const char *value);
+/* 0, false, no, off (any case) */
+bool labels_falsy(const char *value);
 
 /* decide.c: text of a grant's resource ("gpiochip0 lines 17,18"). */
 void policy_describe_grant(const struct policy_grant *g, char *buf, size_t len);

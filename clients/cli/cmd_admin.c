@@ -52,6 +52,7 @@ static void admin_print_service(const json_t *svc)
 {
 	json_t *env = json_object_get(svc, "environment"), *v;
 	const char *k;
+	size_t i;
 
 	printf("service %s\n  socket: %s\n  mount:  %s -> %s\n",
 	       json_string_value(json_object_get(svc, "service")),
@@ -59,6 +60,10 @@ static void admin_print_service(const json_t *svc)
 	       json_string_value(json_object_get(json_object_get(svc, "mount"), "source")),
 	       json_string_value(json_object_get(json_object_get(svc, "mount"), "target")));
 	json_object_foreach(env, k, v) printf("  env:    %s=%s\n", k, json_string_value(v));
+	/* Handles the broker cannot take back: the container must stop. */
+	json_array_foreach(json_object_get(svc, "open_handles"), i, v)
+	        printf("  open:   %s (direct handle: stop the container to close it)\n",
+	               json_string_value(v));
 }
 
 static int admin_show(struct cli *cli, struct hwb *h, const char *name)

@@ -67,8 +67,7 @@ ssize_t hwb_stream_read(struct hwb_stream *s, void *buf, size_t len, bool nonblo
 ssize_t hwb_stream_read_line(struct hwb_stream *s, const char **line, bool nonblock);
 void hwb_stream_close(struct hwb_stream *s);
 
-/* HTTP Upgrade on a new connection: on 101 returns the raw socket fd, which
- * the caller closes. Bytes the broker sent right after its reply head were
- * already read: they are returned in early (early_len bytes, caller frees). */
-int hwb_upgrade(struct hwb *h, const char *path, const char *protocol, void **early,
-                size_t *early_len);
+/* HTTP Upgrade on a new connection (GET, or POST with a JSON body): on 101
+ * returns the raw socket fd, which the caller closes. The reply head is read
+ * exactly: whatever the broker sends after it is still in the socket. */
+int hwb_upgrade(struct hwb *h, const char *path, const char *protocol, const char *json_body);

@@ -221,20 +221,19 @@ static int upgrade_read_head(int fd, struct http_head *hd, char *buf, size_t max
 	return -E2BIG;
 }
 
-int hwb_upgrade(struct hwb *h, const char *path, const char *protocol, void **early,
-                size_t *early_len)
+int hwb_upgrade(struct hwb *h, const char *path, const char *protocol, const char *json_body)
 {
 	int64_t deadline = http_deadline(hwb_timeout(h));
 	char extra[160], head[4096];
 	struct http_head hd = {0};
 	int fd = hwb_socket_connect(hwb_socket_path(h), hwb_timeout(h)), r;
 
-	*early = NULL;
-	*early_len = 0;
 	if (fd < 0)
 		return hwb_connect_error(h, fd);
 	snprintf(extra, sizeof(extra), "Connection: Upgrade\r\nUpgrade: %s\r\n", protocol);
-	r = http_send_request(fd, "GET", path, NULL, NULL, 0, extra, deadline);
+	r = http_send_request(fd, json_body ? "POST" : "GET", path,
+	                      json_body ? "application/json" : NULL, json_body,
+	                      json_body ? strlen(json_body) : 0, extra, deadline);
 	if (r == 0)
 		r = upgrade_read_head(fd, &hd, head, sizeof(head), deadline);
 	if (r < 0) {

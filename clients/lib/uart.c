@@ -174,13 +174,9 @@ HWB_EXPORT void hwb_uart_stream_close(struct hwb_uart_stream *s)
 HWB_EXPORT int hwb_uart_attach(struct hwb *h, const char *port)
 {
 	char path[256];
-	void *early = NULL;
-	size_t early_len = 0;
 	int r;
 
 	if ((r = uart_path(h, path, sizeof(path), port, "/attach")) < 0)
 		return r;
-	r = hwb_upgrade(h, path, "hwbroker-uart", &early, &early_len);
-	free(early); /* the head is read exactly: nothing follows it here */
-	return r;
+	return hwb_upgrade(h, path, "hwbroker-uart", NULL);
 }

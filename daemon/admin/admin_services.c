@@ -38,12 +38,15 @@ struct admin_area {
 	struct admin_job *head, *tail; /* waiting for the commit in flight */
 };
 
-json_t *admin_service_json(struct service *svc)
+/* open_handles: what the broker could not take back from the service
+ * (direct handles); its container must stop to close them. */
+json_t *admin_service_json(struct daemon *d, struct service *svc)
 {
-	return json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s},s:o,s:i}", "service", svc->name, "socket",
-	                 svc->sock_path, "mount", "source", svc->dir, "target", ADMIN_MOUNT_TARGET,
-	                 "environment", "HWBROKER_SOCKET", ADMIN_SOCKET_ENV, "policy",
-	                 policy_to_json(svc->policy), "connections", (int)svc->n_conns);
+	return json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s},s:o,s:i,s:o}", "service", svc->name,
+	                 "socket", svc->sock_path, "mount", "source", svc->dir, "target",
+	                 ADMIN_MOUNT_TARGET, "environment", "HWBROKER_SOCKET", ADMIN_SOCKET_ENV,
+	                 "policy", policy_to_json(svc->policy), "connections", (int)svc->n_conns,
+	                 "open_handles", area_open_handles(d, svc->name));
 }
 
 static void admin_job_free(struct admin_job *j)
@@ -156,7 +159,7 @@ static int admin_apply_put(struct admin_job *j)
 		return req_fail(j->req, r, NULL, "saved, but %s could not be set up: %s", j->name,
 		                strerror(-r));
 	return req_result_json(j->req, created ? 201 : 200,
-	                       admin_service_json(registry_find(j->d->registry, j->name)));
+	                       admin_service_json(j->d, registry_find(j->d->registry, j->name)));
 }
 
 static int admin_apply_delete(struct admin_job *j)
@@ -190,7 +193,7 @@ static int admin_apply_state(struct admin_job *j)
 		if (admin_apply_one(j, i++, name, compose, &created) < 0)
 			continue;
 		json_object_set_new(reply, name,
-		                    admin_service_json(registry_find(d->registry, name)));
+		                    admin_service_json(d, registry_find(d->registry, name)));
 	}
 	return req_result_json(j->req, 200,
 	                       json_pack("{s:o,s:o}", "services", reply, "removed", removed));
@@ -357,7 +360,8 @@ static int admin_resolve_name(struct request *req, struct target *t)
 
 static int admin_get_service(struct request *req)
 {
-	return req_result_json(req, 200, admin_service_json(req_target(req)->service));
+	return req_result_json(req, 200,
+	                       admin_service_json(req_daemon(req), req_target(req)->service));
 }
 
 static int admin_list_services(struct request *req)

@@ -63,6 +63,9 @@ struct area {
 	 * save returns a new reference or NULL; restore gets what save gave. */
 	json_t *(*save)(struct daemon *d);
 	void (*restore)(struct daemon *d, const json_t *saved);
+	/* Handles of the service the broker cannot take back (direct mode):
+	 * a new JSON array of resource names, for the admin's replies. */
+	json_t *(*open_handles)(struct daemon *d, const char *service);
 };
 
 #define AREA_ROUTES(table) .routes = (table), .n_routes = sizeof(table) / sizeof((table)[0])
@@ -70,3 +73,5 @@ struct area {
 void area_notify_policy_changed(struct daemon *d, struct service *svc);
 void area_notify_service_removed(struct daemon *d, struct service *svc);
 void area_notify_conn_closed(struct daemon *d, struct service *svc, uint64_t conn_id);
+/* Every area's open handles of service, as one new array. */
+json_t *area_open_handles(struct daemon *d, const char *service);

@@ -162,6 +162,8 @@ static unsigned pipeline_policy_access(const struct request *req)
 	case ACCESS_BODY:
 		return r->body_writes && r->body_writes(req->json) ? POLICY_READ | POLICY_WRITE
 		                                                   : POLICY_READ;
+	case ACCESS_DIRECT:
+		return POLICY_READ | POLICY_WRITE | POLICY_DIRECT;
 	default:
 		return POLICY_READ | POLICY_WRITE;
 	}

@@ -67,12 +67,13 @@ enum route_resource {
 
 /* What a service needs for it (the admin socket may do everything). */
 enum route_access {
-	ACCESS_NONE,  /* nothing: identity, or a list the handler filters by the grants */
-	ACCESS_READ,  /* a read grant on the target */
-	ACCESS_WRITE, /* a read-write grant on the target */
-	ACCESS_BODY,  /* read, or read-write when the row's body_writes() says so */
-	ACCESS_HOST,  /* a host action or unit grant; audited before the handler runs */
-	ACCESS_ADMIN, /* the admin socket only */
+	ACCESS_NONE,   /* nothing: identity, or a list the handler filters by the grants */
+	ACCESS_READ,   /* a read grant on the target */
+	ACCESS_WRITE,  /* a read-write grant on the target */
+	ACCESS_BODY,   /* read, or read-write when the row's body_writes() says so */
+	ACCESS_HOST,   /* a host action or unit grant; audited before the handler runs */
+	ACCESS_DIRECT, /* a read-write grant and the service's direct label (gpio.direct) */
+	ACCESS_ADMIN,  /* the admin socket only */
 };
 
 /* One line of a group target (a group write names several lines). */

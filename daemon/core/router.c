@@ -274,7 +274,8 @@ const char *route_resource_name(enum route_resource r)
 
 const char *route_access_name(enum route_access a)
 {
-	static const char *const names[] = {"none", "read", "write", "body", "host", "admin"};
+	static const char *const names[] = {"none", "read",   "write", "body",
+	                                    "host", "direct", "admin"};
 
 	return (size_t)a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";
 }

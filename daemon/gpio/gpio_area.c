@@ -49,7 +49,7 @@ static json_t *gpio_holder_json(struct gpio_area *a, const char *chip, unsigned 
 json_t *gpio_line_json(struct gpio_area *a, const struct target *t)
 {
 	struct gpio_line_info info;
-	const struct lease *l = lease_find(a->leases, t->resource);
+	const struct lease *l = gpio_direct_lease(a, t->resource);
 	int value = -1;
 	json_t *o;
 
@@ -64,10 +64,11 @@ json_t *gpio_line_json(struct gpio_area *a, const struct target *t)
 	              "used", info.used, "consumer", info.consumer);
 	json_object_set_new(o, "value", value < 0 ? json_null() : json_integer(value));
 	json_object_set_new(o, "holder", l ? json_string(l->holder) : json_null());
-	json_object_set_new(
-	        o, "lease",
-	        l ? json_string(l->kind == LEASE_CONNECTION ? "connection" : "persistent")
-	          : json_null());
+	json_object_set_new(o, "lease",
+	                    !l                            ? json_null()
+	                    : gpio_lease_is_direct(l)     ? json_string("direct")
+	                    : l->kind == LEASE_CONNECTION ? json_string("connection")
+	                                                  : json_string("persistent"));
 	json_object_set_new(o, "watchers",
 	                    json_integer(gpio_find_watch(a, t->chip, t->want.line) ? 1 : 0));
 	return o;
@@ -93,6 +94,7 @@ static int gpio_list(struct request *req)
 	struct gpio_chip_info chip;
 	json_t *chips = json_array();
 
+	gpio_direct_reap(a);
 	for (unsigned i = 0; a->ops->chip_info(a->be, i, &chip) == 0; i++) {
 		json_t *lines = json_array();
 		for (unsigned off = 0; off < chip.num_lines; off++) {
@@ -137,24 +139,26 @@ static int gpio_lease_kind(struct request *req, enum lease_kind *kind)
 	                "unknown lease kind \"%.32s\"", q);
 }
 
-/* 409 unless the caller may take the line: free, or already its own. */
-static int gpio_check_free(struct request *req, struct gpio_area *a, const char *chip,
-                           unsigned line)
+int gpio_check_free(struct request *req, struct gpio_area *a, const char *chip, unsigned line)
 {
 	char res[96];
 	const struct lease *l;
 
 	snprintf(res, sizeof(res), "gpio:%s:%u", chip, line);
-	l = lease_find(a->leases, res);
+	l = gpio_direct_lease(a, res);
+	if (l && gpio_lease_is_direct(l))
+		return req_fail(req, -EBUSY, "it is free again once that service closes its handle",
+		                "%s line %u is driven directly by service %s", chip, line,
+		                l->holder);
 	if (l && strcmp(l->holder, req_caller(req)))
 		return req_fail(req, -EBUSY, "wait until it is released, or ask its holder",
 		                "%s line %u is held by service %s", chip, line, l->holder);
 	return 0;
 }
 
-static int gpio_parse_config(struct request *req, const json_t *body, struct gpio_line_config *cfg)
+int gpio_parse_config(struct request *req, const json_t *body, const json_t *value,
+                      struct gpio_line_config *cfg)
 {
-	json_t *value = json_object_get(body, "value");
 	const char *dir = json_string_value(json_object_get(body, "direction"));
 	const char *bias = json_string_value(json_object_get(body, "bias"));
 	const char *drive = json_string_value(json_object_get(body, "drive"));
@@ -196,7 +200,9 @@ static int gpio_check_line_config(struct request *req)
 	enum lease_kind kind;
 	int r = gpio_lease_kind(req, &kind);
 
-	return r < 0 ? r : gpio_parse_config(req, req_json(req), &cfg);
+	return r < 0 ? r
+	             : gpio_parse_config(req, req_json(req),
+	                                 json_object_get(req_json(req), "value"), &cfg);
 }
 
 static int gpio_check_group(struct request *req)
@@ -261,7 +267,7 @@ static int gpio_put_line(struct request *req)
 	int r;
 
 	gpio_lease_kind(req, &kind);
-	gpio_parse_config(req, req_json(req), &cfg);
+	gpio_parse_config(req, req_json(req), json_object_get(req_json(req), "value"), &cfg);
 	r = gpio_check_free(req, a, t->chip, t->want.line);
 	if (r < 0)
 		return r;
@@ -335,8 +341,7 @@ static int gpio_delete_line(struct request *req)
 
 /* --- lifecycle hooks --- */
 
-/* "gpio:CHIP:LINE" -> CHIP and LINE. */
-static bool gpio_parse_resource(const char *resource, char *chip, size_t len, unsigned *line)
+bool gpio_parse_resource(const char *resource, char *chip, size_t len, unsigned *line)
 {
 	const char *colon = strrchr(resource, ':');
 	unsigned long long v;
@@ -366,6 +371,10 @@ static bool gpio_lease_still_allowed(const struct lease *l, void *data)
 	if (!gpio_parse_resource(l->resource, chip, sizeof(chip), &line) ||
 	    s->a->ops->chip_find(s->a->be, chip, &info) < 0)
 		return false;
+	/* A direct handle cannot be taken back: its lease stays while it is
+	 * open, and the admin's reply lists it (open_handles). */
+	if (gpio_lease_is_direct(l))
+		return gpio_direct_alive(s->a, chip, line, l->holder);
 	if (s->a->ops->line_info(s->a->be, chip, line, &li) < 0)
 		li.name[0] = '\0';
 	return gpio_policy_allows(s->svc, chip, info.label, line, li.name,
@@ -380,6 +389,15 @@ static void gpio_lease_drop(const struct lease *l, enum lease_end why, void *dat
 
 	if (!gpio_parse_resource(l->resource, chip, sizeof(chip), &line))
 		return;
+	if (gpio_lease_is_direct(l)) {
+		s->a->n_direct--;
+		if (gpio_direct_alive(s->a, chip, line, l->holder))
+			log_warn(s->svc->name,
+			         "%s line %u: direct handle still open (%s): stop the container to "
+			         "take it back",
+			         chip, line, lease_end_reason(why));
+		return;
+	}
 	log_info(s->svc->name, "%s line %u released (%s)", chip, line, lease_end_reason(why));
 	s->a->ops->release(s->a->be, chip, line);
 }
@@ -430,6 +448,17 @@ static int gpio_restore_line(const char *resource, const char *holder, const jso
 	int bias = NAME_INDEX(bias_names, json_string_value(json_object_get(data, "bias")));
 	int drive = NAME_INDEX(drive_names, json_string_value(json_object_get(data, "drive")));
 
+	if (json_is_true(json_object_get(data, "direct")) &&
+	    gpio_parse_resource(resource, chip, sizeof(chip), &line)) {
+		/* Nothing to drive: the client's handle kept the line, or it is gone. */
+		if (!gpio_direct_alive(a, chip, line, holder)) {
+			log_info("gpio", "%s's direct handle on %s line %u closed meanwhile",
+			         holder, chip, line);
+			return -ENOENT;
+		}
+		a->n_direct++;
+		return 0;
+	}
 	if (!gpio_parse_resource(resource, chip, sizeof(chip), &line) || dir < 0 || bias < 0 ||
 	    drive < 0) {
 		log_warn("gpio", "saved lease %s of %s is unreadable: not restored", resource,
@@ -501,6 +530,16 @@ static const struct schema gpio_group_schema = {
         .fields = (const struct schema_field[]){{"values", SCHEMA_OBJECT, true, 0, 0}, {0}},
 };
 
+static const struct schema gpio_direct_schema = {
+        .fields = (const struct schema_field[]){{"lines", SCHEMA_ARRAY, true, 1, 64},
+                                                {"values", SCHEMA_ARRAY, false, 1, 64},
+                                                {"direction", SCHEMA_STRING, false, 1, 16},
+                                                {"bias", SCHEMA_STRING, false, 1, 16},
+                                                {"drive", SCHEMA_STRING, false, 1, 16},
+                                                {"active_low", SCHEMA_BOOL, false, 0, 0},
+                                                {0}},
+};
+
 static const struct route gpio_routes[] = {
         {.method = "GET",
          .pattern = "/v1/gpio",
@@ -550,6 +589,16 @@ static const struct route gpio_routes[] = {
          .access = ACCESS_READ,
          .resolve = gpio_resolve_line,
          .handler = gpio_watch_line},
+        {.method = "POST",
+         .pattern = "/v1/direct/gpio/{chip}",
+         .sockets = ROUTE_ANY,
+         .body = BODY_JSON,
+         .schema = &gpio_direct_schema,
+         .check = gpio_check_direct,
+         .resource = RES_GPIO_CHIP,
+         .access = ACCESS_DIRECT,
+         .resolve = gpio_resolve_direct,
+         .handler = gpio_direct_open},
 };
 
 const struct area area_gpio = {
@@ -562,4 +611,5 @@ const struct area area_gpio = {
         .conn_closed = gpio_conn_closed,
         .save = gpio_save,
         .restore = gpio_restore,
+        .open_handles = gpio_direct_open_handles,
 };

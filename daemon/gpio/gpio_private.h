@@ -10,6 +10,8 @@
 #include "gpio.h"
 #include "request.h"
 
+struct daemon;
+struct lease;
 struct lease_table;
 struct loop_timer;
 struct service;
@@ -58,6 +60,7 @@ struct gpio_area {
 	struct gpio_backend *be;
 	struct lease_table *leases;
 	struct gpio_watch *watches;
+	size_t n_direct; /* direct leases (gpio_direct.c) */
 };
 
 /* gpio_target.c */
@@ -71,8 +74,32 @@ int gpio_resolve_chip(struct request *req, struct target *t);
 int gpio_resolve_line(struct request *req, struct target *t);
 int gpio_resolve_group(struct request *req, struct target *t);
 
+/* The members of a group target: keys are offsets or line names. */
+int gpio_resolve_members(struct request *req, struct target *t, const char *const *keys, size_t n);
+
 /* gpio_area.c: a line as GET .../LINE shows it. */
 json_t *gpio_line_json(struct gpio_area *a, const struct target *t);
+/* 409 unless the caller may take the line: free, or already its own
+ * (through the API; a line driven directly is nobody's to take). */
+int gpio_check_free(struct request *req, struct gpio_area *a, const char *chip, unsigned line);
+/* "value" (PUT .../LINE) or "values" (direct) is what decides an output. */
+int gpio_parse_config(struct request *req, const json_t *body, const json_t *value,
+                      struct gpio_line_config *cfg);
+/* "gpio:CHIP:LINE" -> CHIP and LINE. */
+bool gpio_parse_resource(const char *resource, char *chip, size_t len, unsigned *line);
+
+/* gpio_direct.c */
+int gpio_check_direct(struct request *req);
+int gpio_resolve_direct(struct request *req, struct target *t);
+int gpio_direct_open(struct request *req); /* POST /v1/direct/gpio/CHIP */
+bool gpio_lease_is_direct(const struct lease *l);
+/* The lease of resource, after dropping direct leases whose handle closed. */
+const struct lease *gpio_direct_lease(struct gpio_area *a, const char *resource);
+/* Drops the direct leases whose handle was closed. */
+void gpio_direct_reap(struct gpio_area *a);
+/* Is service's direct handle still open on chip/line? */
+bool gpio_direct_alive(struct gpio_area *a, const char *chip, unsigned line, const char *service);
+json_t *gpio_direct_open_handles(struct daemon *d, const char *service);
 
 /* gpio_events.c */
 struct gpio_watch *gpio_find_watch(struct gpio_area *a, const char *chip, unsigned line);

@@ -149,36 +149,45 @@ int gpio_resolve_line(struct request *req, struct target *t)
 	return r;
 }
 
+int gpio_resolve_members(struct request *req, struct target *t, const char *const *keys, size_t n)
+{
+	int r = gpio_resolve_chip(req, t);
+
+	t->members = calloc(n ? n : 1, sizeof(*t->members));
+	if (!t->members)
+		return req_fail(req, -ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct target_member *m = &t->members[i];
+		t->n_members = i + 1;
+		if (r < 0) { /* the chip is missing: authorize the lines as named */
+			unsigned long long off;
+			m->line = req_parse_uint(keys[i], 0, 65535, &off) == 0 ? (unsigned)off
+			                                                       : GPIO_NO_LINE;
+			snprintf(m->name, sizeof(m->name), "%.60s", keys[i]);
+			continue;
+		}
+		r = gpio_resolve_one(req, t, keys[i], &m->line, m->name, sizeof(m->name));
+		if (r < 0)
+			return r;
+		for (size_t k = 0; k < i; k++)
+			if (t->members[k].line == m->line)
+				return req_fail(req, -EINVAL, NULL, "line %u named twice", m->line);
+	}
+	return r;
+}
+
 /* PUT /v1/gpio/CHIP {"values":{"17":1,"GPIO27":0}}: every named line is a
  * member of the target, authorized before anything is driven. */
 int gpio_resolve_group(struct request *req, struct target *t)
 {
 	json_t *values = json_object_get(req_json(req), "values"), *v;
-	const char *key;
+	const char *keys[GPIO_MAX_GROUP], *key;
 	size_t n = 0;
-	int r = gpio_resolve_chip(req, t);
 
-	t->members = calloc(json_object_size(values) ? json_object_size(values) : 1,
-	                    sizeof(*t->members));
-	if (!t->members)
-		return req_fail(req, -ENOMEM, NULL, "out of memory");
 	json_object_foreach(values, key, v)
 	{
-		struct target_member *m = &t->members[n++];
-		t->n_members = n;
-		if (r < 0) { /* the chip is missing: authorize the lines as named */
-			unsigned long long off;
-			m->line = req_parse_uint(key, 0, 65535, &off) == 0 ? (unsigned)off
-			                                                   : GPIO_NO_LINE;
-			snprintf(m->name, sizeof(m->name), "%.60s", key);
-			continue;
-		}
-		r = gpio_resolve_one(req, t, key, &m->line, m->name, sizeof(m->name));
-		if (r < 0)
-			return r;
-		for (size_t k = 0; k + 1 < n; k++)
-			if (t->members[k].line == m->line)
-				return req_fail(req, -EINVAL, NULL, "line %u named twice", m->line);
+		if (n < GPIO_MAX_GROUP)
+			keys[n++] = key;
 	}
-	return r;
+	return gpio_resolve_members(req, t, keys, n);
 }

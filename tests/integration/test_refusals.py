@@ -9,6 +9,7 @@ from hwbtest import HWBROKERD, BoardChanged, Client, Daemon, DaemonTestCase, boa
 
 WHOLE = {"devices": ["/dev/gpiochip0", "/dev/i2c-1", "/dev/ttyS0"],
          "labels": {"io.hwbroker.host": "hostname", "io.hwbroker.units": "my-agent.service"}}
+DIRECT = {"devices": ["/dev/gpiochip0"], "labels": {"io.hwbroker.gpio.direct": "1"}}
 NARROW = {"devices": ["/dev/gpiochip0"],
           "labels": {"io.hwbroker.gpio": "gpiochip0=17,18", "io.hwbroker.i2c": "1=0x76"}}
 
@@ -64,6 +65,26 @@ CASES = [
     ("whole", "GET", "/v1/gpio/gpiochip0/999/events", None, 404),
     ("narrow", "GET", "/v1/gpio/gpiochip0/4/events", None, 403),
     ("whole", "GET", "/v1/gpio/gpiochip0/5/events", None, 409),  # driven
+    # direct handles (send() adds the Upgrade headers): the label, the grants,
+    # free lines, and a backend with kernel line handles (the simulated board
+    # has none)
+    ("whole", "POST", "/v1/direct/gpio/gpiochip0", {"lines": [4], "direction": "input"}, 403),
+    ("narrow", "POST", "/v1/direct/gpio/gpiochip0", {"lines": [17], "direction": "input"}, 403),
+    ("direct", "POST", "/v1/direct/gpio/gpiochip9", {"lines": [4], "direction": "input"}, 403),
+    ("admin", "POST", "/v1/direct/gpio/gpiochip9", {"lines": [4], "direction": "input"}, 404),
+    ("direct", "POST", "/v1/direct/gpio/gpiochip0", {"lines": []}, 422),
+    ("direct", "POST", "/v1/direct/gpio/gpiochip0", {"lines": [True]}, 422),
+    ("direct", "POST", "/v1/direct/gpio/gpiochip0", {"lines": [4, "4"]}, 422),
+    ("direct", "POST", "/v1/direct/gpio/gpiochip0", {"lines": [4], "values": [1, 0]}, 422),
+    ("direct", "POST", "/v1/direct/gpio/gpiochip0", {"lines": [4], "values": [2]}, 422),
+    ("direct", "POST", "/v1/direct/gpio/gpiochip0",
+     {"lines": [4], "direction": "input", "values": [1]}, 422),
+    ("direct", "POST", "/v1/direct/gpio/gpiochip0", {"lines": [4], "extra": 1}, 422),
+    ("direct", "POST", "/v1/direct/gpio/gpiochip0", {"lines": [4]}, 422),  # no direction
+    ("direct", "POST", "/v1/direct/gpio/gpiochip0", {"lines": [999], "direction": "input"}, 404),
+    ("direct", "POST", "/v1/direct/gpio/gpiochip0", {"lines": [4, 5], "values": [1, 1]}, 409),
+    ("direct", "POST", "/v1/direct/gpio/gpiochip0", {"lines": [6], "direction": "input"}, 409),
+    ("direct", "POST", "/v1/direct/gpio/gpiochip0", {"lines": [4], "values": [1]}, 422),
     # I2C
     ("whole", "POST", "/v1/i2c/9/0x50/transfer", {"messages": [{"write": [0, 1]}]}, 403),
     ("admin", "POST", "/v1/i2c/9/0x50/transfer", {"messages": [{"write": [0, 1]}]}, 404),
@@ -163,6 +184,7 @@ class RefusalTest(DaemonTestCase):
         d.register("whole", WHOLE)
         d.register("whole2", WHOLE)
         d.register("narrow", NARROW)
+        d.register("direct", DIRECT)
         d.register("nothing", {})
         # A board with things to disturb: a driven line, a watched input, EEPROM
         # bytes, a configured port held by a service.
@@ -187,10 +209,13 @@ class RefusalTest(DaemonTestCase):
 
     def send(self, who, method, path, body):
         c = Client(self.daemon.admin_path if who == "admin" else self.daemon.socket_path(who))
+        headers = None
+        if path.startswith("/v1/direct/"):
+            headers = {"Connection": "Upgrade", "Upgrade": "hwbroker-fd"}
         try:
             if isinstance(body, bytes):
-                return c.request(method, path, raw=body)
-            return c.request(method, path, body=body)
+                return c.request(method, path, raw=body, headers=headers)
+            return c.request(method, path, body=body, headers=headers)
         finally:
             c.close()
 

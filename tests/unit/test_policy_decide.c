@@ -305,6 +305,54 @@ static void test_narrowing_label_keeps_read_only(void **state)
 	json_decref(svc);
 }
 
+/* A direct handle needs the label and a read-write grant on the line; the
+ * label alone grants nothing, and privileged does not imply it. */
+static void test_direct_needs_label_and_grant(void **state)
+{
+	struct policy_request g = {.kind = POLICY_GPIO,
+	                           .access = POLICY_READ | POLICY_WRITE | POLICY_DIRECT,
+	                           .chip = "gpiochip0",
+	                           .chip_label = "sim",
+	                           .line = 17,
+	                           .line_name = "GPIO17"};
+	static const char *const cases[][3] = {
+	        /* devices, direct label, expected */
+	        {"/dev/gpiochip0", "1", "allowed"},
+	        {"/dev/gpiochip0", "0", "denied"},
+	        {"/dev/gpiochip0", NULL, "denied"},
+	        {"/dev/gpiochip0:/dev/gpiochip0:r", "1", "denied"},
+	        {NULL, "1", "denied"},
+	        {"privileged", NULL, "denied"},
+	};
+	struct policy_decision d;
+	struct policy *p;
+	json_t *errors;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *svc = json_object(), *labels = json_object();
+		if (cases[i][0] && !strcmp(cases[i][0], "privileged"))
+			json_object_set_new(svc, "privileged", json_true());
+		else if (cases[i][0])
+			json_object_set_new(svc, "devices", json_pack("[s]", cases[i][0]));
+		if (cases[i][1])
+			json_object_set_new(labels, "io.hwbroker.gpio.direct",
+			                    json_string(cases[i][1]));
+		json_object_set_new(svc, "labels", labels);
+		assert_int_equal(policy_derive("s", svc, &p, &errors), 0);
+		assert_int_equal(policy_allows(p, &g, &d), !strcmp(cases[i][2], "allowed"));
+		if (!d.allowed && cases[i][0] && cases[i][1] && !strcmp(cases[i][1], "0"))
+			assert_non_null(strstr(d.hint, "io.hwbroker.gpio.direct"));
+		policy_free(p);
+		json_decref(svc);
+	}
+	/* A value that is neither yes nor no is an error, not a silent no. */
+	json_t *bad = json_pack("{s:{s:s}}", "labels", "io.hwbroker.gpio.direct", "maybe");
+	assert_int_equal(policy_derive("s", bad, &p, &errors), -EINVAL);
+	json_decref(errors);
+	json_decref(bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +360,7 @@ int main(void)
 	        cmocka_unit_test(test_messages),
 	        cmocka_unit_test(test_hints_fit_the_declaration),
 	        cmocka_unit_test(test_narrowing_label_keeps_read_only),
+	        cmocka_unit_test(test_direct_needs_label_and_grant),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,7 @@ static const struct expected expected[] = {
         {"DELETE", "/v1/gpio/{chip}/{line}", SA, RES_GPIO_LINE, ACCESS_WRITE},
         {"PUT", "/v1/gpio/{chip}", SA, RES_GPIO_CHIP, ACCESS_WRITE},
         {"GET", "/v1/gpio/{chip}/{line}/events", SA, RES_GPIO_LINE, ACCESS_READ},
+        {"POST", "/v1/direct/gpio/{chip}", SA, RES_GPIO_CHIP, ACCESS_DIRECT},
         {"GET", "/v1/i2c", SA, RES_NONE, ACCESS_NONE},
         {"POST", "/v1/i2c/{bus}/{addr}/transfer", SA, RES_I2C_ADDRESS, ACCESS_BODY},
         {"POST", "/v1/i2c/{bus}/{addr}/smbus", SA, RES_I2C_ADDRESS, ACCESS_BODY},

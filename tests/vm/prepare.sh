@@ -3,14 +3,15 @@
 #   vmlinux          Debian's kernel, uncompressed (TCG boots it faster)
 #   gpio-sim.ko      gpio-sim + irq_sim as one out-of-tree module (Debian's
 #                    kernel has neither)
-#   base.cpio.gz     busybox, the modules, hwbrokerd, the CLI, the tools the
-#                    scenarios use, and their shared libraries
-# Usage: prepare.sh OUT HWBROKERD HWBROKER_CLI
+#   base.cpio.gz     busybox, the modules, hwbrokerd, the CLI, direct_probe,
+#                    the tools the scenarios use, and their shared libraries
+# Usage: prepare.sh OUT HWBROKERD HWBROKER_CLI DIRECT_PROBE
 # A missing package is an error that names it; nothing is skipped.
 set -eu
 OUT=$1
 HWBROKERD=$2
 CLI=$3
+PROBE=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$OUT"
 cd "$OUT"
@@ -77,6 +78,7 @@ copy_bin() { # copy_bin FILE DEST_DIR: the binary and every library it loads
 }
 copy_bin "$HWBROKERD" usr/sbin
 copy_bin "$CLI" usr/bin
+copy_bin "$PROBE" usr/bin
 for t in /usr/bin/gpioset /usr/bin/gpioget /usr/bin/gpiomon /usr/sbin/i2cget /usr/sbin/i2cset /usr/sbin/i2cdetect \
 	/usr/bin/unshare /usr/bin/setpriv; do
 	copy_bin "$t" usr/bin
