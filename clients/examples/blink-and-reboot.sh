@@ -40,10 +40,10 @@ blink &
 blinker=$!
 trap 'kill "$blinker" 2>/dev/null || true' EXIT
 
-# The button pulls the line high when pressed; a pull-down holds it low
-# otherwise (a resistor, or the SoC's: a Raspberry Pi's GPIO27 is pulled down
-# from reset). The watch returns at the first press, or fails: refused, chip
-# gone, broker stopped.
+# The button pulls the line high when pressed; the SoC's pull-down holds it
+# low otherwise. The line stays this service's input, and the watch returns
+# at the first press, or fails: refused, chip gone, broker stopped.
+"$HWBROKER" gpio input "$BUTTON_CHIP" "$BUTTON_LINE" --bias pull-down
 "$HWBROKER" gpio watch "$BUTTON_CHIP" "$BUTTON_LINE" --edge rising --count 1 >/dev/null
 
 kill "$blinker" 2>/dev/null || true

@@ -193,6 +193,42 @@ int gpio_parse_config(struct request *req, const json_t *body, const json_t *val
 	return 0;
 }
 
+bool gpio_lease_input(const struct lease *l, struct gpio_line_config *cfg)
+{
+	const char *dir = l ? json_string_value(json_object_get(l->data, "direction")) : NULL;
+	int bias;
+
+	if (!dir || strcmp(dir, "input") || gpio_lease_is_direct(l))
+		return false;
+	bias = NAME_INDEX(bias_names, json_string_value(json_object_get(l->data, "bias")));
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->direction = GPIO_DIR_INPUT;
+	cfg->bias = bias < 0 ? GPIO_BIAS_AS_IS : (enum gpio_bias)bias;
+	cfg->active_low = json_is_true(json_object_get(l->data, "active_low"));
+	return true;
+}
+
+void gpio_restore_input(struct gpio_area *a, const char *chip, unsigned line)
+{
+	struct gpio_line_config cfg;
+	char res[96];
+	int value = 0;
+
+	snprintf(res, sizeof(res), "gpio:%s:%u", chip, line);
+	if (gpio_lease_input(lease_find(a->leases, res), &cfg) &&
+	    a->ops->request(a->be, chip, &line, &value, 1, &cfg) < 0)
+		log_warn("gpio", "%s line %u: the held input could not be requested again", chip,
+		         line);
+}
+
+/* The kernel request goes unless a watch holds it (a held input that is
+ * also watched: the watch's event request is the line's only one). */
+static void gpio_give_back(struct gpio_area *a, const char *chip, unsigned line)
+{
+	if (!gpio_find_watch(a, chip, line))
+		a->ops->release(a->be, chip, line);
+}
+
 /* Body and query of PUT .../LINE, before anything is resolved. */
 static int gpio_check_line_config(struct request *req)
 {
@@ -332,7 +368,7 @@ static int gpio_delete_line(struct request *req)
 	if (req_service(req) && strcmp(l->holder, req_caller(req)))
 		return req_fail(req, -EBUSY, NULL, "%s line %u is held by service %s", t->chip,
 		                t->want.line, l->holder);
-	a->ops->release(a->be, t->chip, t->want.line);
+	gpio_give_back(a, t->chip, t->want.line);
 	if (l->kind == LEASE_PERSISTENT)
 		state_changed(a->d->state);
 	lease_release(a->leases, t->resource);
@@ -399,7 +435,7 @@ static void gpio_lease_drop(const struct lease *l, enum lease_end why, void *dat
 		return;
 	}
 	log_info(s->svc->name, "%s line %u released (%s)", chip, line, lease_end_reason(why));
-	s->a->ops->release(s->a->be, chip, line);
+	gpio_give_back(s->a, chip, line);
 }
 
 static void gpio_end_leases(struct daemon *d, struct service *svc, enum lease_end why,

@@ -43,6 +43,7 @@ void gpio_watch_free(struct gpio_area *a, struct gpio_watch *w)
 	if (w->fd >= 0) {
 		loop_del_fd(a->d->loop, w->fd);
 		a->ops->unwatch(a->be, w->chip, w->line);
+		gpio_restore_input(a, w->chip, w->line);
 	}
 	free(w);
 }
@@ -210,6 +211,7 @@ static int gpio_watch_new(struct request *req, struct gpio_area *a, const struct
                           struct gpio_watch **out)
 {
 	struct gpio_watch *w = calloc(1, sizeof(*w));
+	struct gpio_line_config held;
 	int r;
 
 	if (!w)
@@ -218,11 +220,18 @@ static int gpio_watch_new(struct request *req, struct gpio_area *a, const struct
 	snprintf(w->label, sizeof(w->label), "%s", t->chip_label);
 	snprintf(w->name, sizeof(w->name), "%s", t->line_name);
 	w->line = t->want.line;
-	r = a->ops->watch(a->be, t->chip, t->want.line, GPIO_BIAS_AS_IS, &w->fd);
+	/* A line held as an input (with its bias) is watched with that bias:
+	 * the event request replaces the plain one until the last watcher goes
+	 * (gpio_watch_free puts it back). */
+	held.bias = GPIO_BIAS_AS_IS;
+	if (gpio_lease_input(lease_find(a->leases, t->resource), &held))
+		a->ops->release(a->be, t->chip, t->want.line);
+	r = a->ops->watch(a->be, t->chip, t->want.line, held.bias, &w->fd);
 	if (r == 0 && (r = loop_add_fd(a->d->loop, w->fd, EPOLLIN, gpio_on_events, w)) < 0)
 		a->ops->unwatch(a->be, t->chip, t->want.line);
 	if (r < 0) {
 		free(w);
+		gpio_restore_input(a, t->chip, t->want.line);
 		return gpio_fail(req, r, t->chip, "line");
 	}
 	w->next = a->watches;
@@ -244,14 +253,16 @@ int gpio_watch_line(struct request *req)
 	int r;
 
 	struct gpio_line_info info;
+	struct gpio_line_config held;
+	bool held_input = gpio_lease_input(l, &held);
 
-	if (l)
+	if (l && !held_input)
 		return req_fail(req, -EBUSY, "release the line first",
 		                "%s line %u is driven (held by %s); only inputs can be watched",
 		                t->chip, t->want.line, l->holder);
 	/* Watching requests the line as an input: reading must not turn an
 	 * output (set up outside hwbrokerd) into one. */
-	if (a->ops->line_info(a->be, t->chip, t->want.line, &info) == 0 &&
+	if (!held_input && a->ops->line_info(a->be, t->chip, t->want.line, &info) == 0 &&
 	    info.config.direction == GPIO_DIR_OUTPUT && !gpio_find_watch(a, t->chip, t->want.line))
 		return req_fail(req, -EBUSY, "only inputs can be watched",
 		                "%s line %u is an output; watching it would make it an input",

@@ -85,6 +85,10 @@ int gpio_check_free(struct request *req, struct gpio_area *a, const char *chip, 
 /* "value" (PUT .../LINE) or "values" (direct) is what decides an output. */
 int gpio_parse_config(struct request *req, const json_t *body, const json_t *value,
                       struct gpio_line_config *cfg);
+/* Is l a lease on a line held as an input? Its configuration into cfg. */
+bool gpio_lease_input(const struct lease *l, struct gpio_line_config *cfg);
+/* Requests a held input again as its lease says (after a watch of it ends). */
+void gpio_restore_input(struct gpio_area *a, const char *chip, unsigned line);
 /* "gpio:CHIP:LINE" -> CHIP and LINE. */
 bool gpio_parse_resource(const char *resource, char *chip, size_t len, unsigned *line);
 

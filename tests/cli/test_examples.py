@@ -112,7 +112,7 @@ class BlinkAndRebootTest(DaemonTestCase):
         actions = self.admin_get("/v1/sim/host/actions")["actions"]
         self.assertEqual([a["action"] for a in actions], ["reboot"])
         audit = self.admin_get("/v1/audit?service=blinker")["records"]
-        accepted = [r for r in audit if r.get("result") == "accepted"]
+        accepted = [r for r in audit if r.get("event") == "allow"]
         self.assertEqual([(r["action"], r["args"]["reason"]) for r in accepted],
                          [("reboot", "button pressed")])
         led = self.led()

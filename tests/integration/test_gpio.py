@@ -232,6 +232,38 @@ class GpioTest(DaemonTestCase):
         self.assertEqual(r.status, 409, r)
         self.assertEqual(self.b.get("/v1/gpio/gpiochip0/4").json["value"], 1)
 
+    def test_a_held_input_can_be_watched_and_stays_held(self):
+        # gpio input CHIP 27 --bias pull-down, then gpio watch CHIP 27: the
+        # same line, held as an input, watched with its bias.
+        r = self.a.put("/v1/gpio/gpiochip0/27", body={"direction": "input", "bias": "pull-down"})
+        self.assertEqual(r.status, 200, r)
+        ev = EventReader(self.daemon.socket_path("a"), "/v1/gpio/gpiochip0/27/events")
+        deadline = time.monotonic() + 10
+        while not self.daemon.board()["gpio"]["chips"][0]["lines"][27]["watched"]:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+        line = self.a.get("/v1/gpio/gpiochip0/27").json
+        self.assertEqual((line["holder"], line["direction"], line["bias"]),
+                         ("a", "input", "pull-down"))
+        pull(self.daemon, "gpiochip0", 27, "up")
+        got = ev.wait_for(1)
+        self.assertEqual([e["edge"] for e in got], ["rising"], got)
+        # Another service still may not drive it, and the watch changed nothing.
+        before = self.daemon.board()
+        self.assertEqual(self.b.put("/v1/gpio/gpiochip0/27", body={"value": 1}).status, 409)
+        self.assertEqual(self.daemon.board(), before)
+        ev.close()
+        deadline = time.monotonic() + 10
+        while self.daemon.board()["gpio"]["chips"][0]["lines"][27]["watched"]:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+        # The watch is gone; the input is still held, with its bias.
+        line = self.a.get("/v1/gpio/gpiochip0/27").json
+        self.assertEqual((line["holder"], line["direction"], line["bias"], line["used"]),
+                         ("a", "input", "pull-down", True))
+        board = self.daemon.board()["gpio"]["chips"][0]["lines"][27]
+        self.assertEqual((board["requested"], board["holder"]), (True, "a"), board)
+
     def test_watcher_disconnect_releases_the_line(self):
         ev = EventReader(self.daemon.socket_path("a"), "/v1/gpio/gpiochip0/4/events")
         pull(self.daemon, "gpiochip0", 4, "up")

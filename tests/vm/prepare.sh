@@ -85,6 +85,7 @@ for t in /usr/bin/gpioset /usr/bin/gpioget /usr/bin/gpiomon /usr/sbin/i2cget /us
 done
 mods=""
 add_mod() { # add_mod NAME: the module and what it depends on, dependencies first
+	local name file dep # the recursion below must not overwrite them (dash and bash have local)
 	name=$1
 	case " $mods " in *" $name "*) return ;; esac
 	file=$(modinfo -k "$ABI" -n "$name" 2>/dev/null) || { echo "vm: module $name not found" >&2; exit 1; }
