@@ -73,9 +73,13 @@ ok "container_id: another user's /proc/PID/cgroup is read (no CAP_SYS_PTRACE, Pr
 
 systemctl reload hwbrokerd && sleep 1 && systemctl is-active -q hwbrokerd || fail "reload"
 ok "reload (SIGHUP)"
+INODE=$(stat -c %i $RUN/services/dev)
 systemctl restart hwbrokerd || fail "restart"
 [ -S $S ] || fail "the service socket is not back after a restart"
-ok "restart: services restored"
+# Containers have the directory bind-mounted: it must be the same one.
+[ "$(stat -c %i $RUN/services/dev)" = "$INODE" ] ||
+	fail "the service directory was replaced ($INODE -> $(stat -c %i $RUN/services/dev))"
+ok "restart: services restored in the same directories"
 systemd-analyze security --no-pager hwbrokerd.service | tail -n 1
 WARN=$(journalctl -u hwbrokerd -p warning --no-pager -q | grep -v '^-- ')
 [ -z "$WARN" ] || fail "the daemon logged warnings: $WARN"
