@@ -28,7 +28,7 @@ deps-build:
 	@./scripts/install-deps --build
 
 build: deps-build
-	cmake -S . -B $(BUILD) -DHWB_WERROR=ON -DHWB_VM_TESTS=$(VM_TESTS) $(CMAKE_FLAGS) >/dev/null
+	cmake -S . -B $(BUILD) -DHWB_WERROR=ON -DHWB_STRICT=ON -DHWB_VM_TESTS=$(VM_TESTS) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
