@@ -235,7 +235,7 @@ void config_print_help(const char *argv0)
 	}
 	printf("  --routes                      list the HTTP routes and exit\n"
 	       "  --help, --version\n\nEvery option may also be set in the config file "
-	       "as 'name = value'; flags win.\nSee hwbrokerd(8): docs/hwbrokerd.md.\n");
+	       "as 'name = value'; flags win.\nSee hwbrokerd(8).\n");
 }
 
 /* Applies argv; when only_file is set, just finds --config. */

@@ -35,7 +35,7 @@ def daemon_options():
     opts = {}
     for m in re.finditer(r"^\s+--([a-z][a-z0-9-]*)(?: (?:STR|N|FILE))?\s+(.*)$", out, re.M):
         name, rest = m.groups()
-        if name in ("config", "help"):
+        if name in ("config", "help", "routes"):
             continue
         d = re.search(r"\[([^\]]*)\]$", rest)
         opts[name] = d.group(1) if d else None
