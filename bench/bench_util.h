@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Timing, samples and result output shared by the bench programs. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The peer-transport reference: a method call round trip through a bus.
  *
  *   dbus_echo serve ADDRESS

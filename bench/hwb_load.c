@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The load client of the benchmarks: a minimal HTTP/1.1 keep-alive client
  * over AF_UNIX (write the request, read the head, then a Content-Length or
  * chunked body), the same code for the libmicrohttpd echo and for hwbrokerd,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A libmicrohttpd JSON echo on a unix socket: what HTTP costs on its own.
  *
  *   mhd_echo SOCKET [--external]

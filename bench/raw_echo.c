@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The floor: a newline-framed JSON echo over a unix socket, without HTTP.
  *
  *   raw_echo serve SOCKET

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Every API area of the daemon, in init order. */
 #pragma once
 

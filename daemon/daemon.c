@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's life: the parts created in order, wired together, restored
  * from the state directory, and torn down in reverse (main.c runs it; the
  * request fuzzer runs it in-process). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hwbrokerd: set up, run the loop, tear down in the reverse order. */
 #include <errno.h>
 #include <signal.h>

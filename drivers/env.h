@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What a backend may ask of whoever runs it: watch an fd, run a timer, hand
  * work back to the owner's thread, and log. The drivers are a library below
  * the daemon: they never include a daemon header, and the daemon passes this

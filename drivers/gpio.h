@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* GPIO driver ops. One `const struct gpio_ops` per backend (gpio_sim.c: the
  * simulated board; gpio_gpiod.c: libgpiod 1.6 on /dev/gpiochipN), chosen by
  * name with gpio_backend_find(). Ops return 0 (or a count) or a negative

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Real GPIO through libgpiod 1.6 (character device v1 ABI). Kept small and
  * direct: the kernel-device tests in tests/vm drive it against gpio-sim.
  * Chips are opened lazily from params->dev_dir and dropped when they fail with

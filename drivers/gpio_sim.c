@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The simulated board's GPIO: chips whose input lines follow what the
  * simulated outside world pulls, and whose watched lines deliver edge events
  * through a pipe with CLOCK_MONOTONIC timestamps, as the kernel's line event

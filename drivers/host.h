@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Host actions driver ops: reboot, poweroff, hostname, time, unit restarts.
  * One `const struct host_ops` per backend (host_dbus.c: logind, hostnamed,
  * timedated and systemd over the system bus; host_sim.c: records actions),

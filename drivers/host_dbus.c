@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Host actions over the system bus with libdbus-1, inside the daemon's loop:
  * libdbus's watches and timeouts are our loop's fds and timers, every call
  * is a pending call with a timeout, and the connection (re)opens lazily, so

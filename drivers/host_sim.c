@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Simulated host actions: recorded, never performed; answers come from a
  * small simulated host (its hostname and this machine's clock). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* I2C backend table and op names. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* I2C driver ops. One `const struct i2c_ops` per backend (i2c_sim.c: the
  * simulated board; i2c_dev.c: /dev/i2c-N through i2c-dev and libi2c), chosen
  * with i2c_backend_find(). Ops BLOCK and run on the bus's worker thread (one

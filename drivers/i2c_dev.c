@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Real I2C through /dev/i2c-N: SMBus with libi2c's i2c_smbus_* calls,
  * combined transactions with I2C_RDWR, and the adapter's I2C_FUNCS checked
  * before each kind of operation. Each bus's fd is used only by its worker. */

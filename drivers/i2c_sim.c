@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The simulated board's I2C buses: device models behind addresses, NACK
  * elsewhere, SMBus carried over raw messages as the wire would carry it.
  * Default: bus 0 empty; bus 1 with a BME280 at 0x76 and a 24C02 at 0x50. */

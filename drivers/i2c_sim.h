@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Device models of the simulated I2C buses. A model sees raw I2C messages:
  * write() gets the bytes of a write message, read() fills a read message;
  * messages of one combined transaction arrive in order. Private. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Simulated parts: a BME280-like sensor and a 24C02-like EEPROM. */
 #include <errno.h>
 #include <math.h>

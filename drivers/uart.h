@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* UART driver ops. One `const struct uart_ops` per backend (uart_termios.c:
  * ttys under params->dev_dir; uart_sim.c: pseudo-terminals whose far ends are
  * simulated devices), chosen with uart_backend_find(). Both hand out real tty

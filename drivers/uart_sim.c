@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The simulated board's serial ports: pseudo-terminals whose far (master)
  * side is a simulated device served in the owner's loop, so the service side
  * runs the same termios code as a real port. ttyS0 echoes what it receives;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Serial ports through termios: raw mode and the full line configuration,
  * for real ttys (this backend) and the simulated board's ptys alike. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Compose YAML -> JSON with libyaml's document API (anchors and aliases are
  * node references there; merge keys "<<" are applied here). Scalars follow
  * YAML 1.2's core schema as compose does: plain true/false, null, integers

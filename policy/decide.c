@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one decision function, and the words for grants and missing grants. */
 #include <limits.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Compose service -> grants. The table this implements is docs/policy.md. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Human-readable form of a policy (hwbroker admin show, policy derive). */
 #include <stdio.h>
 #include <string.h>

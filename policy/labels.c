@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* io.hwbroker.* label grammars (docs/policy.md, "Labels"):
  *   gpio   CHIP=LINES[;CHIP=LINES]   LINES: * | ITEM[,ITEM]  ITEM: N | N-M | NAME
  *   i2c    BUS=ADDRS[;BUS=ADDRS]     ADDRS: * | ITEM[,ITEM]  ITEM: A | A-B (hex or decimal)

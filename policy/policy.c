@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy object: grants with provenance, JSON form, lifetime. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Policy model: a service's grants, derived from its compose declaration, and
  * the one decision function every handler uses. Pure logic: no I/O except
  * realpath() for /dev/serial/... grants. docs/policy.md is the reference. */

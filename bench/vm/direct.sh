@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs inside the test VM (bench/vm-direct): direct mode against libgpiod 1.6
 # on one gpio-sim line, ROUNDS times, N writes each way per round.
 . /lib.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hwbroker CLI internals: global options, the command tables and the helpers
  * every command shares (usage errors, number parsing, files, JSON calls). */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hwbroker admin ...: what the device supervisor does, by hand. */
 #include <errno.h>
 #include <jansson.h>

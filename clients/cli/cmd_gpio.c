@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hwbroker gpio ...: lines by offset or name, with the habits of libgpiod's
  * tools (gpiodetect, gpioinfo, gpioget, gpioset, gpiomon). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hwbroker host ...: host actions. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hwbroker i2c ...: i2c-tools habits (i2cdetect, i2cdump, i2cget, i2cset,
  * i2ctransfer: their arguments, mode letters and output) through the broker. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hwbroker policy derive: what a compose file grants, offline. */
 #include <jansson.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hwbroker uart ...: serial ports, binary safe. */
 #include <errno.h>
 #include <jansson.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hwbroker whoami: the service this socket belongs to. */
 #include <jansson.h>
 #include <stdio.h>

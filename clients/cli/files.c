@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Files the CLI reads: any of them may be "-" for standard input. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hwbroker: the command-line client. Global options, then a command from the
  * table; each command lives in its own cmd_*.c and describes its
  * subcommands in a table, from which every help and usage text is made.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A sensor service: reads a BME280 through hwbrokerd and prints compensated
  * temperature, pressure and humidity. It needs no /dev/i2c-1 and no
  * privileges, only its hwbroker socket ($HWBROKER_SOCKET).

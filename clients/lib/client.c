@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libhwbroker transport: HTTP/1.1 over a unix stream socket, keep-alive,
  * bounded everywhere, errors mapped once (hwbroker.h). */
 #include <errno.h>

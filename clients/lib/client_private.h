@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Private to libhwbroker: the transport every area's calls go through. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* GPIO calls of libhwbroker. */
 #include <errno.h>
 #include <stdlib.h>

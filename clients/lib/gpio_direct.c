@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Direct mode of libhwbroker: the broker checks the policy once and passes
  * a kernel line handle over the socket (SCM_RIGHTS after an HTTP Upgrade);
  * from then on a set or a get is one ioctl of <linux/gpio.h>, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Minimal HTTP/1.1 client side for libhwbroker: exactly what the broker
  * speaks, bounded (head 16 KiB, body 16 MiB). Private. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* I2C calls of libhwbroker. */
 #include <errno.h>
 #include <string.h>

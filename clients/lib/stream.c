@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Streaming replies (GPIO events, UART bytes) and HTTP Upgrade, each on its
  * own connection so the handle's keep-alive connection stays free. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Types of the hwbroker client (hand-written; the package is plain JavaScript).
 /// <reference types="node" />
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Admin socket: what the device supervisor calls when it applies a release.
  *
  * Every change is derive, commit, apply, answer: all declarations are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Admin socket: health, metrics and the audit log. */
 #include <errno.h>
 #include <stdio.h>

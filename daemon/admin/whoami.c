@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Identity on a service socket: who the socket says the caller is. */
 #include "area.h"
 #include "policy.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The fan-out of registry and connection events to the areas. */
 #include "area.h"
 

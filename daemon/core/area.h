@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon context and the API areas. Each area (admin, gpio, i2c, uart,
  * host, sim) is one `const struct area`: its route table plus the hooks the
  * core calls. The core knows areas only through the table in the context

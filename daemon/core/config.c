@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Table-driven options: one row per option, used for the config file, the
  * flags and --help alike, so the three never disagree. */
 #include "config.h"

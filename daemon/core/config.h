@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Daemon configuration. Every option exists as a config-file key
  * ("key = value" lines, '#' comments) and as the flag --key VALUE; the table
  * in config.c is the single list (docs/hwbrokerd.md documents it). Flags win

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Connection bookkeeping: identity (service + peer credentials), limits,
  * suspension, and noticing a client that leaves while its stream sleeps. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The environment the daemon gives its drivers (drivers/env.h): the event
  * loop's fds, timers and post queue, and the log. */
 #pragma once

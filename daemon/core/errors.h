@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one error convention (docs/architecture.md, "Errors"):
  *   inside the daemon, functions return 0 (or a count) on success and a
  *   negative errno on failure; on a request, req_fail() also records the

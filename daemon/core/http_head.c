@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The edge of HTTP that libmicrohttpd does not do our way: a first look at
  * the request head (MHD answers malformed heads in HTML; we answer in JSON),
  * refusals written before MHD sees a connection, and percent-decoding that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* First look at a request head, early refusals, percent-decoding. */
 #pragma once
 

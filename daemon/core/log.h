@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Leveled logging to stderr, one record per line: "TIME hwbrokerd LEVEL
  * context: message" with an ISO 8601 timestamp; under journald (stderr is
  * the journal) sd-daemon "<N>" priority prefixes instead of the timestamp;

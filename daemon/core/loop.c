@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* epoll event loop. Timers are a small sorted list checked each turn (the
  * daemon has few: request timeouts, coalesced state writes); the post queue is
  * a mutex-protected list woken through an eventfd. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's single event loop: epoll for fds, a timer list, and a
  * thread-safe post queue so worker threads (one per I2C bus, ...) hand
  * completions back to the loop thread. Everything except loop_post() must be

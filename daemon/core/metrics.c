@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Per (service, area) series in a small open-addressing table: the request
  * path adds to a series without allocating once it exists. */
 #include "metrics.h"

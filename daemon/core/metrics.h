@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Counters for GET /metrics (Prometheus text format), per service and per
  * area: requests, replies by error code (an I2C NACK is a nack, a lease held
  * elsewhere a conflict), denials, and a latency histogram. Successful

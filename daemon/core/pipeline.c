@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The request pipeline, the same for every request:
  *
  *   parse and validate  route match (404/405), body bound (413), JSON and
@@ -459,7 +460,11 @@ void pipeline_request_completed(void *cls, struct MHD_Connection *connection, vo
 	if (!req)
 		return;
 	*con_cls = NULL;
-	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
 		log_debug(req->log_ctx, "%s %s ended early (%d)", req->method, req->path, (int)toe);
+		/* MHD frees a connection it closed (and tells us: its connection
+		 * leases end) in a later run, not in this one (stream.c). */
+		transport_kick(req->t);
+	}
 	req_free(req);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The request pipeline (pipeline.c): libmicrohttpd's callbacks, given to
  * the transport by whoever creates it. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The request object: accessors, recorded results and failures, and the
  * rendering of the one reply. Nothing outside the core writes a reply. */
 #include <errno.h>

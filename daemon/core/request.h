@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The request as handlers, resolve steps and checks see it.
  *
  * The error convention (docs/architecture.md, "Errors"): a function that

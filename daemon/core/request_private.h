@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The request object, shared by request.c (accessors, results, rendering),
  * pipeline.c (the MHD side and the pipeline) and stream.c. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Route rows: what each endpoint is and what it touches.
  *
  * A row names its method, path pattern, the sockets that serve it, its body

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Route matching over the areas' tables, and body schema validation. */
 #include "router.h"
 

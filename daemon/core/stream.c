@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Streaming replies (chunked, pull model) and HTTP Upgrade. A stream that
  * has nothing to send suspends its connection (the pattern libmicrohttpd
  * prescribes for "no data yet") until stream_wake(). */
 #include <errno.h>
 #include <stdlib.h>
 
+#include "area.h"
+#include "config.h"
 #include "log.h"
 #include "request_private.h"
 #include "transport_private.h"
@@ -63,6 +66,14 @@ struct stream *req_result_stream(struct request *req, const char *content_type,
 		return NULL;
 	}
 	c->stream = s;
+	/* MHD frees a closed connection when it next visits it, and it visits
+	 * only connections with events or with their own timeout. A stream
+	 * ends when its client is gone, with no event to come: its own
+	 * timeout (a second longer than the others') has the connection freed,
+	 * and its connection leases ended, on the next run instead of at the
+	 * idle timeout. */
+	MHD_set_connection_option(c->mhd, MHD_CONNECTION_OPTION_TIMEOUT,
+	                          c->t->d->cfg->idle_timeout_s + 1);
 	return s;
 }
 

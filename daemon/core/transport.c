@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* HTTP over unix sockets with libmicrohttpd, driven from our epoll loop.
  *
  * Why our own accept loop: each service has its own socket and the socket is

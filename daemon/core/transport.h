@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Sockets and HTTP: our own accept loop over the admin socket and every
  * service socket hands connections to one libmicrohttpd daemon
  * (MHD_USE_NO_LISTEN_SOCKET, epoll, driven from our loop). The socket a

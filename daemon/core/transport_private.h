@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared by the HTTP edge only: transport.c, conn.c, request.c, pipeline.c
  * and stream.c. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Listening unix sockets, created with their final mode. */
 #include "unix_socket.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* GPIO for services: lines, leases and group writes (edge-event streams are
  * gpio_events.c). docs/gpio.md is the reference. */
 #include <errno.h>

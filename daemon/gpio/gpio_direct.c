@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Direct mode: a kernel line handle for lines a service may drive, passed
  * over its own socket (SCM_RIGHTS after an HTTP Upgrade), so its control
  * loop sets and reads them with the kernel's ioctls and no round trip.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* GPIO edge events: one kernel request per watched line shared by its
  * watchers, each with a bounded queue; chips that go away end the streams. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Private to the GPIO area: gpio_target.c (resolve steps, grants, driver
  * errors), gpio_events.c (edge-event streams), gpio_area.c (routes,
  * handlers, leases). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* GPIO targets: the resolve steps that turn {chip} and {line} (and the
  * lines a group write names) into canonical targets, and what the area's
  * files share about grants and driver errors. */

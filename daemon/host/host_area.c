@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Host actions for services: reboot, poweroff, hostname, time, unit
  * restarts, one argument-checked action at a time. Every action, allowed or
  * refused, is in the audit log before it is performed. docs/host.md. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the host area offers the rest of the daemon. */
 #pragma once
 

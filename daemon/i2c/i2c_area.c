@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* I2C for services: combined transfers and SMBus calls, queued on the bus's
  * worker (i2c_queue.c) and answered when they complete. docs/i2c.md. */
 #include <errno.h>

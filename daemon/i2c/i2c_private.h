@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Private to the I2C area (i2c_area.c: routes and replies; i2c_queue.c: the
  * per-bus workers and their fair queues). */
 #pragma once

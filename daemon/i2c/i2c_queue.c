@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One worker thread per bus (a bus is serial anyway), so a slow or stuck bus
  * never stalls the loop, other buses, GPIO or UART. Each bus queues jobs per
  * caller and serves the callers round-robin, one job each: a service that

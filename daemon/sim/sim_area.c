@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The simulated board's outside world, on the admin socket of hwbrokerd
  * --sim: pull inputs, unplug chips and ports, slow a bus down, inject I2C
  * faults, read what the simulated host was asked, and a snapshot of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The audit log: records are formatted on the loop thread and written in
  * batches on the writer thread (one write and one fdatasync per log and
  * batch: a group commit), so neither a flood of denials nor a slow disk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The audit log: one JSON object per line, written on the writer thread
  * (never on the event loop) and flushed (fdatasync) before a record counts
  * as written. Two logs, so that a flood of denials can never push host

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Leases: which service holds a resource ("gpio:gpiochip0:17",
  * "uart:ttyS0"). A persistent lease lasts until released or the service is
  * removed (a value set by a one-shot CLI call stays set) and survives a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Registered services. Each owns RUNTIME/services/NAME/ and the socket in it;
  * the name is validated (registry_valid_name) before any path is built. */
 #include "registry.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Registered services: name, policy, directory and listening socket.
  *
  * A service's directory RUNTIME/services/NAME is bind-mounted into its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Persistence of the applied state: STATE/state.json holds every service's
  * compose declaration and each area's durable state (persistent leases).
  * Writes are atomic (temporary file, fsync, rename, fsync of the directory)

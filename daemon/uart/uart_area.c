@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Serial ports for services: configuration, writes, reads with a timeout,
  * raw streams and a raw attach (HTTP Upgrade). Received bytes go to one ring
  * per port addressed by absolute position; every consumer (reads, streams,

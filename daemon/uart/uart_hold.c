@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Holding serial ports: the resolve step of {port}, leases (who holds a
  * port, for what, and what it set), their end on revocation, removal or a
  * closed connection, and their persistence across restarts. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* UART ports: the receive ring (one per port, each consumer at its own
  * position), the transmit queue, reads waiting for data, the attached raw
  * pipe with its flow control, and what happens when a port goes away. */

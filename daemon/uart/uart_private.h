@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Private to the UART area (api_uart.c: handlers and hooks; uart_port.c:
  * the ports' data paths). */
 #pragma once

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A stand-in broker on a unix socket for what the simulated board cannot show (an address a
 kernel driver owns, the GPIO list with the line configuration in it) or for a broker that
 stalls. It answers from a table of routes and records every request."""

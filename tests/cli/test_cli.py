@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The hwbroker CLI as a shell script uses it: plain output, --json, exit codes, --help."""
 import json
 import re

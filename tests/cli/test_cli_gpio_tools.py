@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """hwbroker gpio detect/info/get/watch with libgpiod's tools' layouts, against the real daemon
 (the simulated board) and, for the GPIO list that carries each line's configuration, a fake
 broker. Expected output is rendered here from what the HTTP API reports."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """hwbroker i2c get/set/transfer/dump/detect with i2c-tools' arguments, mode letters and
 output, against the real daemon (the EEPROM at 1:0x50 and the BME280 at 1:0x76 of the
 simulated board) and, for what the board cannot show, a fake broker. Expected output is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Every command that reads a file takes - for standard input, with the same result as the
 file itself."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The help lists every command, usage errors are one argument and one usage line, a stalled
 broker makes the CLI give up, and the bash completion offers what the CLI has."""
 import os

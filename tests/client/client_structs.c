@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The sized structs of libhwbroker against hwbrokerd --sim. Usage:
  *   client_structs SERVICE_SOCKET ADMIN_SOCKET
  * (service with gpiochip0, bus 1 address 0x50, ttyS0 and host time).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libhwbroker's timeouts. Usage:
  *   client_timeout stall SOCKET    a broker that accepts and never answers
  *   client_timeout trickle SOCKET  a broker whose reply never ends

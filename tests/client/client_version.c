@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hwb_version() and the version macros. Prints the library's version and
  * "ok"; the Python side compares it with the project version. Linked with
  * the shared library, so that hwb_version() is the exported symbol. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The shared library exports exactly what its version script lists, each symbol with the
 version node the script gives it, and the script lists every call the header declares."""
 import os

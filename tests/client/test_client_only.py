@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A HWB_CLIENT_ONLY tree builds libhwbroker and the CLI with jansson alone: configured with a
 pkg-config search path that holds only jansson.pc (so looking for libmicrohttpd, libgpiod,
 dbus-1 or yaml-0.1 would fail), built, installed, and used from an installed header and

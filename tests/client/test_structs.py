@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The sized structs against the real daemon: a forgotten size is refused before anything
 reaches the board, a larger (newer) caller struct keeps its extra members (client_structs.c)."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """libhwbroker never waits for ever on a stalled broker: fake brokers that accept and never
 answer, that trickle a reply that never ends, or whose backlog is full; and the real daemon
 with the simulated slow bus. The C side is client_timeout.c; a hang fails by the subprocess

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """hwb_version() and the version macros agree with the CMake project version."""
 import os
 import re

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Host actions against real D-Bus peers: a private dbus-daemon with a
 system-bus configuration and python-dbusmock's logind, timedated and systemd
 templates plus a plain mock for hostname1. hwbrokerd runs the simulated board

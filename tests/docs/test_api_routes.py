@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """docs/api.md names every route of both sockets, and nothing else: the
 daemon's own table (hwbrokerd --routes) and the page are compared."""
 import os

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Compose files: the input is a compose file (YAML, so JSON too), loaded as
  * the CLI and the supervisor's apply load it, and every service derived and
  * explained. Nothing may crash, leak or read out of bounds. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The io.hwbroker.* label grammars: the first byte picks the label, the rest
  * is its value, derived beside device entries it may narrow. Nothing may
  * crash, leak or read out of bounds; a derived policy must answer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A whole request through the daemon: the real hwbrokerd (daemon_start)
  * runs in-process on the simulated board, and each input is the bytes a
  * client sends on one connection: the first byte picks the socket (a

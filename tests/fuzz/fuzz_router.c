@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzzes the router's edge: route matching on arbitrary paths and methods,
  * path numbers, and schema validation of arbitrary JSON bodies. */
 #include <stdint.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes the seed corpora of the fuzz targets (corpus/NAME/), from the
 routes, bodies and labels the documentation shows. Run it again after a
 change of the API; the files are committed."""

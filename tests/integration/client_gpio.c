@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Exercises libhwbroker's GPIO calls against a running hwbrokerd --sim.
  * Usage: client_gpio SERVICE_SOCKET ADMIN_SOCKET (service "a" with gpiochip0). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libhwbroker's SMBus and transfer calls against hwbrokerd --sim
  * (service with bus 1 addresses 0x50, 0x76, 0x77). Usage: client_i2c SOCKET */
 #include <errno.h>

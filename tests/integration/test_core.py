@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Core: identity per socket, admin API, limits, malformed input, shutdown."""
 import http.client
 import json

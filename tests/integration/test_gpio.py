@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """GPIO end to end on the simulated board, through HTTP, the CLI and the C library."""
 import json
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Randomized hostile input against the real daemon (fixed seed: reproducible).
 
 Mutates valid requests (bytes flipped, truncated, duplicated, header and body

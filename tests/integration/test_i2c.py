@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """I2C end to end on the simulated board (BME280 at 1:0x76, 24C02 at 1:0x50)."""
 import json
 import os

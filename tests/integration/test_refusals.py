@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Every route driven with wrong input: the answer is the documented error, and
 the simulated board is exactly as it was (line values, directions, holders,
 EEPROM bytes, UART settings and bytes, host actions), compared through GET

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A release applied the way the supervisor does it: PUT /v1/state, probes of
 every service socket, a daemon restart, and a narrower re-apply that revokes."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Survival: restarts under running containers, durable admin writes (kill -9,
 a full disk), revocation, least privilege of read-only grants, floods,
 faults and confinement. Each test is the one that would have caught the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """UART end to end on the simulated board's pseudo-terminal ports:
 ttyS0 echoes, ttyACM0 is a GPS sending NMEA once a second."""
 import os
@@ -143,18 +144,24 @@ class UartTest(DaemonTestCase):
         self.assertEqual(self.a.delete("/v1/uart/ttyS0").status, 204)
         self.assertEqual(self.b.post("/v1/uart/ttyS0/write", raw=b"now").status, 200)
 
+    def port_holder(self, name):
+        ports = self.daemon.board()["uart"]["ports"]
+        return next(p for p in ports if p["port"] == name)["holder"]
+
     def test_disconnect_mid_stream_releases_the_port(self):
         c = Client(self.daemon.socket_path("b"), timeout=30)
         resp = c.stream("/v1/uart/ttyACM0/stream", timeout=30)
         resp.read1(10)
         self.assertEqual(self.a.get("/v1/uart/ttyACM0/read?timeout_ms=0").status, 409)
         c.abort()
+        # The release happens when the daemon sees the connection close:
+        # wait for it on the board, so that no request of this test runs
+        # while the board changes under it (the guard would see the change).
         deadline = time.monotonic() + 10
-        status = None
-        while time.monotonic() < deadline and status != 200:
-            status = self.a.get("/v1/uart/ttyACM0/read?timeout_ms=0").status
+        while self.port_holder("ttyACM0") is not None:
+            self.assertLess(time.monotonic(), deadline, "the port is still held")
             time.sleep(0.05)
-        self.assertEqual(status, 200)
+        self.assertEqual(self.a.get("/v1/uart/ttyACM0/read?timeout_ms=0").status, 200)
 
     def test_unplug_ends_the_stream_and_replug_works(self):
         c = Client(self.daemon.socket_path("a"), timeout=30)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Shared harness for the Python test layers: starts the real hwbrokerd on a
 temporary runtime directory and talks HTTP/1.1 to it over unix sockets.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Shared harness for the Node client tests: starts the real hwbrokerd --sim
 // on private runtime and state directories, waits until its admin socket
 // answers, and talks to it.

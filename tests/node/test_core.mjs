@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The Node client's connection, errors, timeouts and aborts against hwbrokerd --sim.
 import assert from 'node:assert/strict';
 import net from 'node:net';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The BME280 example service (clients/node/examples/bme280.mjs) against the
 // simulated sensor, run the way a container would run it.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // GPIO through the Node client: lines, leases, group writes, watches.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Host actions through the Node client (recorded by --host sim).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

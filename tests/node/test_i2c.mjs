@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // I2C through the Node client: every SMBus operation and combined transfers
 // on the simulated BME280 (1:0x76) and 24C02 EEPROM (1:0x50).
 import assert from 'node:assert/strict';

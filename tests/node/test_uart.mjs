@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // UART through the Node client on the simulated ttyS0 (echoes what is
 // written) and ttyACM0 (a GPS sending NMEA sentences).
 import assert from 'node:assert/strict';

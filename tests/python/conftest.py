@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Fixtures for the Python client tests: a real hwbrokerd --sim per test.
 
 ctest sets HWBROKERD and PYTHONPATH (tests/lib and clients/python); by hand:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The Python client's connection, errors and timeouts against hwbrokerd --sim."""
 import os
 import socket

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """GPIO through the Python client: lines, leases, group writes, events."""
 import asyncio
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Host actions through the Python client (recorded by --host sim)."""
 import pytest
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """clients/python installs with pip offline and brings nothing but the package."""
 import os
 import subprocess

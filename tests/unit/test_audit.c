@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Audit log: records on disk as JSON lines written by the writer thread,
  * queries, rotation with generations, denials rate-limited and kept apart
  * from host actions, and the completion of a record that could not be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Options: defaults, config file, flags winning, --sim BOARD, bad input. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The errno -> status/code table is the wire contract. */
 #include <errno.h>
 #include <setjmp.h>

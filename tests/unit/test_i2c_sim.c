@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The simulated I2C parts behave like the real ones. */
 #include <errno.h>
 #include <setjmp.h>

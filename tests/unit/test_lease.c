@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Leases: one holder, kinds, release, sweeping. */
 #include <errno.h>
 #include <setjmp.h>

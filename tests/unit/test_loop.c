@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Event loop: fds, timers in order, cancellation, cross-thread posts. */
 #include <errno.h>
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The decision function against a deliberately simple reference: random
  * declarations (devices with random permissions, random narrowing labels)
  * and random requests; both must agree on every request. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Derivation from realistic compose files: each case is a compose file, the
  * service to derive and the grants expected ("kind resource access", in
  * order) or the error expected (label and position). */

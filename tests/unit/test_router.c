@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Router: route matching, 404/405, schema validation, path numbers. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's route table against the declaration each row must make: what
  * it touches and the access a service needs. A row added without declaring
  * them, or declaring them wrong, fails here. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* termios mapping, applied to a pseudo-terminal and read back with tcgetattr. */
 #include <errno.h>
 #include <pty.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Direct mode in the VM rig, against gpio-sim (tests/vm/scenarios/gpio.sh):
  *
  *   direct_probe check SOCKET CHIP LINE SIM_VALUE_FILE

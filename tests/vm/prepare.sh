@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds what the kernel-device tests boot, cached in OUT (the build tree):
 #   vmlinux          Debian's kernel, uncompressed (TCG boots it faster)
 #   gpio-sim.ko      gpio-sim + irq_sim as one out-of-tree module (Debian's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Boots the test VM with one scenario and returns the scenario's exit status.
 # Usage: run-vm.sh OUT SCENARIO.sh [TIMEOUT_S]
 # The VM's ttyS1 is a unix socket on the host; uart_peer.py sits on its far

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The far end of the VM's ttyS1: a loopback cable (echoes every byte)."""
 import socket
 import sys

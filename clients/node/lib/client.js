@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The client: promises for calls, async iterators for event and UART streams.
 import { AbortError, ClientTimeoutError, HwbrokerError, TransportError } from './errors.js';
 import { Transport } from './http.js';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Errors: the broker's {"error":{"code","message","hint"}} with the HTTP status.
 
 const CODE_BY_STATUS = {

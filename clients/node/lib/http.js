@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // HTTP/1.1 over the broker's unix socket: one keep-alive connection for calls,
 // a connection of its own for each stream.
 import http from 'node:http';

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A sensor service: reads a BME280 through hwbrokerd and prints compensated
 temperature, pressure and humidity. It needs no /dev/i2c-1 and no privileges,
 only its hwbroker socket ($HWBROKER_SOCKET).

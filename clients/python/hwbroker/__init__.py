@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Client for hwbrokerd, the hardware-access broker: GPIO, I2C, UART and host
 actions over the service's unix socket (``$HWBROKER_SOCKET``).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A small HTTP/1.1 client over one AF_UNIX stream socket.
 
 http.client would do for plain requests, but it drops the trailers that end a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """What the blocking and the asyncio streams share: splitting NDJSON, and
 turning the broker's end-of-stream errors into exceptions."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """asyncio streams: GPIO events and UART data as async iterators.
 
 Each stream is a connection of its own (``asyncio.open_unix_connection``), so

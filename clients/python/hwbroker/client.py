@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The blocking client: one keep-alive connection to the service's socket."""
 import json
 import os

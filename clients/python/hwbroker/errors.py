@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Exceptions: one class per error code of the broker, plus transport errors.
 
 Every error the broker answers has the shape

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A client as a container runs it: unprivileged, in its own mount namespace
 # where only its service directory is mounted at /run/hwbroker.
 . /lib.sh

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # GPIO on a gpio-sim chip through the libgpiod backend.
 . /lib.sh
 CFG=/sys/kernel/config/gpio-sim/hwb

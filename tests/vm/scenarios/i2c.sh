@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # I2C on i2c-stub through the i2c-dev backend; i2c-tools read what we wrote.
 . /lib.sh
 insmod /lib/modules/i2c-stub.ko chip_addr=0x48,0x50 functionality=0xffffffff || fail "i2c-stub"

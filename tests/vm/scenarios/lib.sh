@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the scenarios (sourced inside the VM).
 RUN=/run/hwbroker
 fail() { echo "FAIL: $*"; exit 1; }

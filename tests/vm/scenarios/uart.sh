@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # UART on the 16550's ttyS1; the host side echoes (a loopback cable).
 . /lib.sh
 start_broker
