@@ -51,6 +51,15 @@ struct conn *conn_find_fd(struct transport *t, int fd)
 	return NULL;
 }
 
+void conn_unwatch(struct conn *c)
+{
+	/* The fd may be closed already: the loop forgets it all the same. */
+	if (c->watch_fd < 0)
+		return;
+	loop_del_fd(c->t->d->loop, c->watch_fd);
+	c->watch_fd = -1;
+}
+
 void conn_release(struct conn *c)
 {
 	struct transport *t = c->t;
@@ -64,7 +73,7 @@ void conn_release(struct conn *c)
 	t->n_conns--;
 	if (!c->svc)
 		t->n_admin_conns--;
-	transport_unwatch(c);
+	conn_unwatch(c);
 	if (c->head_timer)
 		loop_cancel_timer(t->d->loop, c->head_timer);
 	if (c->stream) /* MHD frees the response (and the stream) itself */

@@ -81,15 +81,6 @@ static void transport_on_mhd_epoll(void *data, int fd, uint32_t events)
 
 /* --- suspended connections --- */
 
-void transport_unwatch(struct conn *c)
-{
-	/* The fd may be closed already: the loop forgets it all the same. */
-	if (c->watch_fd < 0)
-		return;
-	loop_del_fd(c->t->d->loop, c->watch_fd);
-	c->watch_fd = -1;
-}
-
 static void transport_watch(struct conn *c, loop_fd_fn fn)
 {
 	if (c->watch_fd >= 0 || c->fd < 0)
@@ -102,7 +93,7 @@ static void transport_on_stream_hup(void *data, int fd, uint32_t events)
 {
 	struct conn *c = data;
 
-	transport_unwatch(c);
+	conn_unwatch(c);
 	if (c->stream)
 		c->stream->peer_gone = true;
 	transport_resume_conn(c);
@@ -114,7 +105,7 @@ static void transport_on_body_hup(void *data, int fd, uint32_t events)
 {
 	struct conn *c = data;
 
-	transport_unwatch(c);
+	conn_unwatch(c);
 	log_debug(c->log_ctx, "the client shut its side before the body was complete");
 	if (c->fd >= 0)
 		shutdown(c->fd, SHUT_RDWR);
@@ -128,7 +119,7 @@ void transport_watch_body(struct conn *c)
 
 void transport_body_arrived(struct conn *c)
 {
-	transport_unwatch(c);
+	conn_unwatch(c);
 }
 
 void transport_head_arrived(struct conn *c)
@@ -172,7 +163,7 @@ void transport_resume_conn(struct conn *c)
 {
 	if (!c->suspended)
 		return;
-	transport_unwatch(c);
+	conn_unwatch(c);
 	c->suspended = false;
 	MHD_resume_connection(c->mhd);
 	transport_kick(c->t);
@@ -434,7 +425,7 @@ void transport_free(struct transport *t)
 		if (c->stream)
 			c->stream->peer_gone = true;
 		if (c->suspended) {
-			transport_unwatch(c);
+			conn_unwatch(c);
 			c->suspended = false;
 			MHD_resume_connection(c->mhd);
 		}

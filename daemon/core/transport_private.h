@@ -93,7 +93,7 @@ void transport_head_arrived(struct conn *c);
  * the body is complete is closed at once, not at the idle timeout. */
 void transport_watch_body(struct conn *c);
 void transport_body_arrived(struct conn *c);
-/* Removes our own watch of the connection's fd, if any. */
-void transport_unwatch(struct conn *c);
+/* conn.c: removes our own watch of the connection's fd (hangup), if any. */
+void conn_unwatch(struct conn *c);
 /* Runs MHD soon (after resumes, closes, new connections). */
 void transport_kick(struct transport *t);

@@ -16,20 +16,6 @@
 #include "registry.h"
 #include "state.h"
 
-static const char *const dir_names[] = {"as-is", "input", "output"};
-static const char *const bias_names[] = {"as-is", "disabled", "pull-up", "pull-down"};
-static const char *const drive_names[] = {"push-pull", "open-drain", "open-source"};
-
-static int gpio_name_index(const char *const *names, size_t n, const char *s)
-{
-	for (size_t i = 0; s && i < n; i++)
-		if (!strcmp(names[i], s))
-			return (int)i;
-	return -1;
-}
-
-#define NAME_INDEX(tbl, s) gpio_name_index(tbl, sizeof(tbl) / sizeof(tbl[0]), s)
-
 static struct gpio_area *gpio_area_of(const struct request *req)
 {
 	return req_daemon(req)->gpio;
@@ -58,11 +44,11 @@ json_t *gpio_line_json(struct gpio_area *a, const struct target *t)
 		memset(&info, 0, sizeof(info));
 	if (a->ops->get(a->be, t->chip, t->want.line, &value) < 0)
 		value = -1;
-	o = json_pack("{s:s,s:i,s:s,s:s,s:s,s:b,s:s,s:b,s:s}", "chip", t->chip, "line",
-	              (int)t->want.line, "name", info.name, "direction",
-	              dir_names[info.config.direction], "bias", bias_names[info.config.bias],
-	              "active_low", info.config.active_low, "drive", drive_names[info.config.drive],
-	              "used", info.used, "consumer", info.consumer);
+	o = json_pack(
+	        "{s:s,s:i,s:s,s:s,s:s,s:b,s:s,s:b,s:s}", "chip", t->chip, "line", (int)t->want.line,
+	        "name", info.name, "direction", gpio_dir_names[info.config.direction], "bias",
+	        gpio_bias_names[info.config.bias], "active_low", info.config.active_low, "drive",
+	        gpio_drive_names[info.config.drive], "used", info.used, "consumer", info.consumer);
 	json_object_set_new(o, "value", value < 0 ? json_null() : json_integer(value));
 	json_object_set_new(o, "holder", l ? json_string(l->holder) : json_null());
 	json_object_set_new(o, "lease",
@@ -82,10 +68,10 @@ static json_t *gpio_list_line(struct gpio_area *a, const struct gpio_chip_info *
 {
 	return json_pack("{s:i,s:s,s:o,s:s,s:s,s:s,s:b,s:s,s:b}", "line", (int)info->offset, "name",
 	                 info->name, "holder", gpio_holder_json(a, chip->name, info->offset),
-	                 "direction", dir_names[info->config.direction], "bias",
-	                 bias_names[info->config.bias], "drive", drive_names[info->config.drive],
-	                 "active_low", info->config.active_low, "consumer", info->consumer, "used",
-	                 info->used);
+	                 "direction", gpio_dir_names[info->config.direction], "bias",
+	                 gpio_bias_names[info->config.bias], "drive",
+	                 gpio_drive_names[info->config.drive], "active_low",
+	                 info->config.active_low, "consumer", info->consumer, "used", info->used);
 }
 
 static int gpio_list(struct request *req)
@@ -140,88 +126,6 @@ static int gpio_lease_kind(struct request *req, enum lease_kind *kind)
 	                "unknown lease kind \"%.32s\"", q);
 }
 
-int gpio_check_free(struct request *req, struct gpio_area *a, const char *chip, unsigned line)
-{
-	char res[96];
-	const struct lease *l;
-
-	snprintf(res, sizeof(res), "gpio:%s:%u", chip, line);
-	l = gpio_direct_lease(a, res);
-	if (l && gpio_lease_is_direct(l))
-		return req_fail(req, -EBUSY, "it is free again once that service closes its handle",
-		                "%s line %u is driven directly by service %s", chip, line,
-		                l->holder);
-	if (l && strcmp(l->holder, req_caller(req)))
-		return req_fail(req, -EBUSY, "wait until it is released, or ask its holder",
-		                "%s line %u is held by service %s", chip, line, l->holder);
-	return 0;
-}
-
-int gpio_parse_config(struct request *req, const json_t *body, const json_t *value,
-                      struct gpio_line_config *cfg)
-{
-	const char *dir = json_string_value(json_object_get(body, "direction"));
-	const char *bias = json_string_value(json_object_get(body, "bias"));
-	const char *drive = json_string_value(json_object_get(body, "drive"));
-	int i;
-
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->direction = value ? GPIO_DIR_OUTPUT : GPIO_DIR_INPUT;
-	if (dir) {
-		i = NAME_INDEX(dir_names, dir);
-		if (i < GPIO_DIR_INPUT)
-			return req_fail(req, -EINVAL, NULL,
-			                "direction must be \"input\" or \"output\"");
-		cfg->direction = (enum gpio_direction)i;
-	}
-	if (!value && !dir)
-		return req_fail(req, -EINVAL, "{\"value\":1} or {\"direction\":\"input\"}",
-		                "give a value or a direction");
-	if (cfg->direction == GPIO_DIR_INPUT && value)
-		return req_fail(req, -EINVAL, NULL, "an input has no value to set");
-	if (bias && (i = NAME_INDEX(bias_names, bias)) < 0)
-		return req_fail(req, -EINVAL, NULL,
-		                "bias must be as-is, disabled, pull-up or pull-down");
-	cfg->bias = bias ? (enum gpio_bias)i : GPIO_BIAS_AS_IS;
-	if (drive && (i = NAME_INDEX(drive_names, drive)) < 0)
-		return req_fail(req, -EINVAL, NULL,
-		                "drive must be push-pull, open-drain or open-source");
-	if (drive && cfg->direction == GPIO_DIR_INPUT)
-		return req_fail(req, -EINVAL, NULL, "drive applies to outputs only");
-	cfg->drive = drive ? (enum gpio_drive)i : GPIO_DRIVE_PUSH_PULL;
-	cfg->active_low = json_is_true(json_object_get(body, "active_low"));
-	cfg->value = (int)json_integer_value(value);
-	return 0;
-}
-
-bool gpio_lease_input(const struct lease *l, struct gpio_line_config *cfg)
-{
-	const char *dir = l ? json_string_value(json_object_get(l->data, "direction")) : NULL;
-	int bias;
-
-	if (!dir || strcmp(dir, "input") || gpio_lease_is_direct(l))
-		return false;
-	bias = NAME_INDEX(bias_names, json_string_value(json_object_get(l->data, "bias")));
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->direction = GPIO_DIR_INPUT;
-	cfg->bias = bias < 0 ? GPIO_BIAS_AS_IS : (enum gpio_bias)bias;
-	cfg->active_low = json_is_true(json_object_get(l->data, "active_low"));
-	return true;
-}
-
-void gpio_restore_input(struct gpio_area *a, const char *chip, unsigned line)
-{
-	struct gpio_line_config cfg;
-	char res[96];
-	int value = 0;
-
-	snprintf(res, sizeof(res), "gpio:%s:%u", chip, line);
-	if (gpio_lease_input(lease_find(a->leases, res), &cfg) &&
-	    a->ops->request(a->be, chip, &line, &value, 1, &cfg) < 0)
-		log_warn("gpio", "%s line %u: the held input could not be requested again", chip,
-		         line);
-}
-
 /* The kernel request goes unless a watch holds it (a held input that is
  * also watched: the watch's event request is the line's only one). */
 static void gpio_give_back(struct gpio_area *a, const char *chip, unsigned line)
@@ -262,9 +166,9 @@ static int gpio_check_group(struct request *req)
 
 static json_t *gpio_config_json(const struct gpio_line_config *cfg, int value)
 {
-	return json_pack("{s:s,s:s,s:s,s:b,s:i}", "direction", dir_names[cfg->direction], "bias",
-	                 bias_names[cfg->bias], "drive", drive_names[cfg->drive], "active_low",
-	                 cfg->active_low, "value", value);
+	return json_pack("{s:s,s:s,s:s,s:b,s:i}", "direction", gpio_dir_names[cfg->direction],
+	                 "bias", gpio_bias_names[cfg->bias], "drive", gpio_drive_names[cfg->drive],
+	                 "active_low", cfg->active_low, "value", value);
 }
 
 /* The lease, with what was set: a persistent lease is restored from it. */
@@ -378,20 +282,6 @@ static int gpio_delete_line(struct request *req)
 
 /* --- lifecycle hooks --- */
 
-bool gpio_parse_resource(const char *resource, char *chip, size_t len, unsigned *line)
-{
-	const char *colon = strrchr(resource, ':');
-	unsigned long long v;
-
-	if (strncmp(resource, "gpio:", 5) || !colon || colon == resource + 4 ||
-	    (size_t)(colon - resource - 5) >= len || req_parse_uint(colon + 1, 0, 65535, &v) < 0)
-		return false;
-	memcpy(chip, resource + 5, (size_t)(colon - resource - 5));
-	chip[colon - resource - 5] = '\0';
-	*line = (unsigned)v;
-	return true;
-}
-
 struct gpio_sweep {
 	struct gpio_area *a;
 	struct service *svc;
@@ -481,9 +371,9 @@ static int gpio_restore_line(const char *resource, const char *holder, const jso
 	struct gpio_line_config cfg = {0};
 	char chip[GPIO_NAME_MAX];
 	unsigned line;
-	int dir = NAME_INDEX(dir_names, json_string_value(json_object_get(data, "direction")));
-	int bias = NAME_INDEX(bias_names, json_string_value(json_object_get(data, "bias")));
-	int drive = NAME_INDEX(drive_names, json_string_value(json_object_get(data, "drive")));
+	int dir = NAME_INDEX(gpio_dir_names, json_string_value(json_object_get(data, "direction")));
+	int bias = NAME_INDEX(gpio_bias_names, json_string_value(json_object_get(data, "bias")));
+	int drive = NAME_INDEX(gpio_drive_names, json_string_value(json_object_get(data, "drive")));
 
 	if (json_is_true(json_object_get(data, "direct")) &&
 	    gpio_parse_resource(resource, chip, sizeof(chip), &line)) {

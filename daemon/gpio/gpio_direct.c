@@ -9,7 +9,8 @@
  * The handle itself is out of reach: it lives until the client closes it or
  * its container stops. The broker learns that the lines came back from the
  * kernel (the consumer label is gone) and drops the lease then: lazily, when
- * someone asks for such a line, and on the area's presence timer.
+ * someone asks for such a line or lists the chip, and when the admin reads the
+ * service (open_handles).
  * docs/gpio.md ("Direct mode") is the reference. */
 #include <errno.h>
 #include <stdio.h>
@@ -39,68 +40,6 @@ struct gpio_direct_pending {
 	unsigned offsets[GPIO_DIRECT_MAX];
 	size_t n;
 };
-
-bool gpio_lease_is_direct(const struct lease *l)
-{
-	return l && json_is_true(json_object_get(l->data, "direct"));
-}
-
-/* The kernel's consumer label of a direct handle: it names the service
- * (truncated to the kernel's 32 bytes), which is how the broker tells its
- * handle from anyone else's. */
-static void gpio_direct_consumer(char *buf, size_t len, const char *service)
-{
-	snprintf(buf, len, "hwb-direct:%.20s", service);
-}
-
-bool gpio_direct_alive(struct gpio_area *a, const char *chip, unsigned line, const char *service)
-{
-	struct gpio_line_info info;
-	char consumer[GPIO_NAME_MAX];
-
-	if (a->ops->line_info(a->be, chip, line, &info) < 0)
-		return false;
-	gpio_direct_consumer(consumer, sizeof(consumer), service);
-	return info.used && !strcmp(info.consumer, consumer);
-}
-
-static bool gpio_direct_closed(const struct lease *l, void *data)
-{
-	struct gpio_area *a = data;
-	char chip[GPIO_NAME_MAX];
-	unsigned line;
-
-	if (!gpio_lease_is_direct(l))
-		return false;
-	if (gpio_parse_resource(l->resource, chip, sizeof(chip), &line) &&
-	    gpio_direct_alive(a, chip, line, l->holder))
-		return false;
-	log_info(l->holder, "%s: direct handle closed", l->resource + 5);
-	a->n_direct--;
-	return true;
-}
-
-void gpio_direct_reap(struct gpio_area *a)
-{
-	size_t before = a->n_direct;
-
-	if (!before)
-		return;
-	lease_sweep(a->leases, gpio_direct_closed, a);
-	if (a->n_direct != before)
-		state_changed(a->d->state);
-}
-
-const struct lease *gpio_direct_lease(struct gpio_area *a, const char *resource)
-{
-	const struct lease *l = lease_find(a->leases, resource);
-
-	if (gpio_lease_is_direct(l)) {
-		gpio_direct_reap(a);
-		l = lease_find(a->leases, resource);
-	}
-	return l;
-}
 
 /* --- the route --- */
 

@@ -64,6 +64,14 @@ struct gpio_area {
 	size_t n_direct; /* direct leases (gpio_direct.c) */
 };
 
+/* gpio_lines.c: configuration names, indexed by the enums of gpio.h. */
+extern const char *const gpio_dir_names[3];
+extern const char *const gpio_bias_names[4];
+extern const char *const gpio_drive_names[3];
+/* The index of s in names[0..n), or -1. */
+int gpio_name_index(const char *const *names, size_t n, const char *s);
+#define NAME_INDEX(tbl, s) gpio_name_index(tbl, sizeof(tbl) / sizeof(tbl[0]), s)
+
 /* gpio_target.c */
 /* Records a driver error as the client sees it; returns err. */
 int gpio_fail(struct request *req, int err, const char *chip, const char *what);
@@ -80,6 +88,8 @@ int gpio_resolve_members(struct request *req, struct target *t, const char *cons
 
 /* gpio_area.c: a line as GET .../LINE shows it. */
 json_t *gpio_line_json(struct gpio_area *a, const struct target *t);
+
+/* gpio_lines.c */
 /* 409 unless the caller may take the line: free, or already its own
  * (through the API; a line driven directly is nobody's to take). */
 int gpio_check_free(struct request *req, struct gpio_area *a, const char *chip, unsigned line);
@@ -93,10 +103,6 @@ void gpio_restore_input(struct gpio_area *a, const char *chip, unsigned line);
 /* "gpio:CHIP:LINE" -> CHIP and LINE. */
 bool gpio_parse_resource(const char *resource, char *chip, size_t len, unsigned *line);
 
-/* gpio_direct.c */
-int gpio_check_direct(struct request *req);
-int gpio_resolve_direct(struct request *req, struct target *t);
-int gpio_direct_open(struct request *req); /* POST /v1/direct/gpio/CHIP */
 bool gpio_lease_is_direct(const struct lease *l);
 /* The lease of resource, after dropping direct leases whose handle closed. */
 const struct lease *gpio_direct_lease(struct gpio_area *a, const char *resource);
@@ -104,6 +110,13 @@ const struct lease *gpio_direct_lease(struct gpio_area *a, const char *resource)
 void gpio_direct_reap(struct gpio_area *a);
 /* Is service's direct handle still open on chip/line? */
 bool gpio_direct_alive(struct gpio_area *a, const char *chip, unsigned line, const char *service);
+/* The kernel's consumer label of service's direct handles. */
+void gpio_direct_consumer(char *buf, size_t len, const char *service);
+
+/* gpio_direct.c */
+int gpio_check_direct(struct request *req);
+int gpio_resolve_direct(struct request *req, struct target *t);
+int gpio_direct_open(struct request *req); /* POST /v1/direct/gpio/CHIP */
 json_t *gpio_direct_open_handles(struct daemon *d, const char *service);
 
 /* gpio_events.c */

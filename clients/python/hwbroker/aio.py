@@ -15,7 +15,7 @@ import asyncio
 
 from ._http import MAX_HEAD, body_framing, encode_head, parse_head, parse_trailers
 from ._streams import LineSplitter, decode_event, trailer_error
-from .client import DEFAULT, socket_path
+from ._common import DEFAULT, seg, socket_path
 from .errors import ClientTimeout, HwbrokerError, TransportError, error_from_reply
 
 __all__ = ["AsyncGpioEvents", "AsyncUartStream", "gpio_events", "uart_stream"]
@@ -242,7 +242,6 @@ def gpio_events(chip, line, edge="both", *, path=None, timeout=5.0, idle_timeout
     """An :class:`AsyncGpioEvents` without a blocking client."""
     from urllib.parse import urlencode
 
-    from .client import seg
 
     target = "/v1/gpio/%s/%s/events?%s" % (seg(chip), seg(line), urlencode({"edge": edge}))
     return AsyncGpioEvents(socket_path(path), target, timeout, idle_timeout)
@@ -250,7 +249,6 @@ def gpio_events(chip, line, edge="both", *, path=None, timeout=5.0, idle_timeout
 
 def uart_stream(port, *, path=None, timeout=5.0, idle_timeout=None):
     """An :class:`AsyncUartStream` without a blocking client."""
-    from .client import seg
 
     return AsyncUartStream(socket_path(path), "/v1/uart/%s/stream" % seg(port), timeout,
                            idle_timeout)

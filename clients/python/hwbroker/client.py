@@ -1,26 +1,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The blocking client: one keep-alive connection to the service's socket."""
 import json
-import os
 import socket
 import threading
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from . import _http
+from ._common import DEFAULT, DEFAULT_SOCKET, SOCKET_ENV, seg, socket_path  # noqa: F401
 from ._streams import LineSplitter, decode_event, trailer_error
 from .errors import ClientTimeout, HwbrokerError, TransportError, error_from_reply
-
-DEFAULT_SOCKET = "/run/hwbroker/hwbroker.sock"
-SOCKET_ENV = "HWBROKER_SOCKET"
-
-# "No timeout given": the client's default applies. None means no timeout.
-DEFAULT = object()
-
-
-def socket_path(path=None):
-    """The socket to use: ``path``, else ``$HWBROKER_SOCKET``, else the default."""
-    return path or os.environ.get(SOCKET_ENV) or DEFAULT_SOCKET
-
 
 def connect(path=None, timeout=5.0):
     """Connects to the broker and returns a :class:`Client`.
@@ -37,15 +25,6 @@ def connect(path=None, timeout=5.0):
         client.close()
         raise
     return client
-
-
-def seg(value):
-    """A path segment: a number as is, a name percent-encoded."""
-    if isinstance(value, bool):
-        raise TypeError("a line, bus or port cannot be a bool")
-    if isinstance(value, int):
-        return str(value)
-    return quote(str(value), safe="!@:+=,")
 
 
 def addr_seg(value):
