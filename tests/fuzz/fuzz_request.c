@@ -33,7 +33,8 @@ static struct daemon d;
 static const char *const all_json =
         "{\"devices\":[\"/dev/gpiochip0\",\"/dev/gpiochip1\",\"/dev/i2c-0\",\"/dev/i2c-1\","
         "\"/dev/ttyS0\",\"/dev/ttyACM0\"],\"labels\":{\"io.hwbroker.host\":\"reboot,poweroff,"
-        "hostname,time\",\"io.hwbroker.units\":\"my-agent.service\"}}";
+        "hostname,time\",\"io.hwbroker.units\":\"my-agent.service\",\"io.hwbroker.gpio.direct\":"
+        "\"1\"}}";
 static const char *const narrow_json =
         "{\"devices\":[\"/dev/gpiochip0:/dev/gpiochip0:r\",\"/dev/i2c-1\"],\"labels\":{"
         "\"io.hwbroker.gpio\":\"gpiochip0=17,18,GPIO22\",\"io.hwbroker.i2c\":\"1=0x76\"}}";

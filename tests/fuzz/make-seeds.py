@@ -85,6 +85,11 @@ for method, path, body in ADMIN + SERVICE:
 put("fuzz_request", bytes([0]) + http("POST", "/v1/uart/ttyS0/write", raw=b"hello\x00\xff"))
 put("fuzz_request", bytes([0]) + http("GET", "/v1/uart/ttyS0/attach", headers=(
     "Connection: Upgrade", "Upgrade: hwbroker-uart")) + b"raw bytes after")
+put("fuzz_request", bytes([0]) + http("POST", "/v1/direct/gpio/gpiochip0", body={
+    "lines": [17, "GPIO22"], "direction": "output", "values": [1, 0]}, headers=(
+    "Connection: Upgrade", "Upgrade: hwbroker-fd")))
+put("fuzz_request", bytes([0]) + http("PUT", "/v1/gpio/gpiochip0/27", body={
+    "direction": "input", "bias": "pull-down"}) + http("GET", "/v1/gpio/gpiochip0/27/events"))
 put("fuzz_request", bytes([0]) + http("GET", "/v1/whoami") + http("GET", "/v1/gpio/gpiochip0/1"))
 put("fuzz_request", bytes([1]) + b"GARBAGE / HTTP/1.1\r\n\r\n")
 
