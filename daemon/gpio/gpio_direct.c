@@ -35,7 +35,7 @@
 struct gpio_direct_pending {
 	struct gpio_area *a;
 	int fd;
-	char service[64];
+	char service[64]; /* the caller: a service, or "admin" */
 	char chip[GPIO_NAME_MAX];
 	unsigned offsets[GPIO_DIRECT_MAX];
 	size_t n;
@@ -151,8 +151,8 @@ static bool gpio_direct_still_allowed(struct gpio_direct_pending *p)
 	struct service *svc = registry_find(p->a->d->registry, p->service);
 	struct gpio_chip_info chip;
 
-	if (!p->service[0] || !strcmp(p->service, "admin"))
-		return true;
+	if (!strcmp(p->service, "admin"))
+		return true; /* the admin socket may do everything */
 	if (!svc || p->a->ops->chip_find(p->a->be, p->chip, &chip) < 0)
 		return false;
 	for (size_t i = 0; i < p->n; i++) {
@@ -208,12 +208,11 @@ static void gpio_direct_upgraded(void *data, struct upgrade *up, int sock, const
 	 * the lines; not given, closing it returns them to the kernel. */
 	close(p->fd);
 	if (given) {
-		log_info(p->service[0] ? p->service : "admin",
-		         "%s: direct handle on %zu line%s given", p->chip, p->n,
+		log_info(p->service, "%s: direct handle on %zu line%s given", p->chip, p->n,
 		         p->n == 1 ? "" : "s");
 	} else {
-		log_warn(p->service[0] ? p->service : "admin",
-		         "%s: direct handle not given (client gone or policy changed)", p->chip);
+		log_warn(p->service, "%s: direct handle not given (client gone or policy changed)",
+		         p->chip);
 		gpio_direct_unlease(p->a, p->chip, p->offsets, p->n);
 	}
 	if (up)
@@ -239,7 +238,7 @@ static int gpio_direct_pending_new(struct request *req, const struct target *t,
 		return req_fail(req, -ENOMEM, NULL, "out of memory");
 	p->a = req_daemon(req)->gpio;
 	p->fd = -1;
-	snprintf(p->service, sizeof(p->service), "%s", req_service(req) ? req_caller(req) : "");
+	snprintf(p->service, sizeof(p->service), "%s", req_caller(req));
 	snprintf(p->chip, sizeof(p->chip), "%.31s", t->chip);
 	p->n = t->n_members;
 	for (size_t i = 0; i < p->n; i++)
@@ -280,7 +279,7 @@ int gpio_direct_open(struct request *req)
 	gpio_parse_config(req, body, values, &cfg);
 	if ((r = gpio_direct_pending_new(req, t, &p)) < 0)
 		return r;
-	gpio_direct_consumer(consumer, sizeof(consumer), p->service[0] ? p->service : "admin");
+	gpio_direct_consumer(consumer, sizeof(consumer), p->service);
 	r = a->ops->direct(a->be, t->chip, p->offsets, p->n, &cfg, vals, consumer, &p->fd);
 	if (r < 0) {
 		free(p);
