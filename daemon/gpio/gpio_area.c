@@ -265,11 +265,16 @@ static int gpio_delete_line(struct request *req)
 {
 	struct gpio_area *a = gpio_area_of(req);
 	const struct target *t = req_target(req);
-	const struct lease *l = lease_find(a->leases, t->resource);
+	const struct lease *l = gpio_direct_lease(a, t->resource);
 
 	if (!l)
 		return req_fail(req, -ENOENT, NULL, "%s line %u is not held", t->chip,
 		                t->want.line);
+	/* The handle holds the line in the kernel, not the broker. */
+	if (gpio_lease_is_direct(l))
+		return req_fail(req, -EBUSY, "closing the handle gives it back",
+		                "%s line %u is driven directly by service %s", t->chip,
+		                t->want.line, l->holder);
 	if (req_service(req) && strcmp(l->holder, req_caller(req)))
 		return req_fail(req, -EBUSY, NULL, "%s line %u is held by service %s", t->chip,
 		                t->want.line, l->holder);

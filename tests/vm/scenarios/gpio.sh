@@ -74,6 +74,10 @@ until grep -q held /tmp/held; do i=$((i + 1)); [ $i -gt 50 ] && fail "no handle:
 svc second gpio set $CHIP 4=0 2>/tmp/err && fail "another service drove a line held directly"
 grep -q "driven directly by service fast" /tmp/err || fail "conflict: $(cat /tmp/err)"
 [ "$(v 4)" = 1 ] || fail "a refused write changed line 4"
+svc fast gpio release $CHIP 4 2>/tmp/err && fail "a line held by a direct handle was released through the API"
+grep -q "driven directly" /tmp/err || fail "release of a direct line: $(cat /tmp/err)"
+svc second gpio set $CHIP 4=0 2>/dev/null && fail "after a refused release, the line was given away"
+[ "$(v 4)" = 1 ] || fail "a refused release changed line 4"
 hwbroker admin audit --service fast > /tmp/audit
 grep -q " direct " /tmp/audit || fail "no audit record of the handle: $(cat /tmp/audit)"
 stop_broker
