@@ -412,7 +412,7 @@ struct http_client {
 
 static int http_client_step(struct http_client *c, struct http_conn *conn, long i)
 {
-	struct http_reply r;
+	struct http_reply r = {0};
 	int e = http_round_trip(conn, &c->o->reqs[i % c->o->n_reqs], &r);
 
 	c->requests++;
@@ -607,7 +607,7 @@ static int event_wait(struct event_run *er, bool admin_pending, bool wait_all, u
 			}
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			struct http_reply r;
+			struct http_reply r = {0};
 			int p;
 			if (http_fill(&er->admin) <= 0)
 				return -ECONNRESET;
@@ -673,7 +673,7 @@ static int mode_events(struct options *o)
 		snprintf(body, sizeof(body), "{\"pull\":\"%s\"}", i ? "down" : "up");
 		http_format(&er.pull[i], path, body, strlen(body), "application/json");
 	}
-	struct http_reply r;
+	struct http_reply r = {0};
 	if ((e = http_round_trip(&er.admin, &er.pull[1], &r)) < 0 || r.status != 200) {
 		fprintf(stderr, "hwb_load: initial pull failed (%d)\n", e < 0 ? e : r.status);
 		return 1;
@@ -747,7 +747,7 @@ static int mode_uart(struct options *o)
 {
 	struct http_conn writer, reader;
 	struct http_request write_req, stream_req;
-	struct http_reply r;
+	struct http_reply r = {0};
 	struct bench_samples s = {0};
 	char path[256], data[65536], payload[4096], extra[128];
 	long errors = 0;
@@ -827,7 +827,7 @@ static int mode_idle(struct options *o)
 	for (int s = 0; s < o->n_positional; s++) {
 		for (long k = 0; k < o->per_socket; k++) {
 			struct http_conn conn;
-			struct http_reply r;
+			struct http_reply r = {0};
 			if (http_open(&conn, o->positional[s]) < 0 ||
 			    http_round_trip(&conn, &o->reqs[0], &r) < 0 || r.status != 200) {
 				http_close(&conn);
@@ -905,7 +905,7 @@ struct storm_client {
 static enum storm_outcome storm_request(struct storm_client *c)
 {
 	struct http_conn *conn = &c->conn;
-	struct http_reply r;
+	struct http_reply r = {0};
 	struct timeval tv = {.tv_sec = 5};
 	int e = http_open(conn, c->socket);
 
@@ -1015,7 +1015,7 @@ static int storm_register(const struct options *o, const char *daemon, const cha
 	char admin[320], path[320];
 	struct http_conn conn;
 	struct http_request req;
-	struct http_reply r;
+	struct http_reply r = {0};
 	const char *body = "{\"devices\":[\"/dev/gpiochip0\"]}";
 	int status, e;
 	pid_t pid = storm_spawn(o, daemon, dir, notify_path, log_fd);

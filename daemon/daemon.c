@@ -67,8 +67,8 @@ static void daemon_conn_closed(void *ctx, struct service *svc, uint64_t conn_id)
 
 int daemon_start(struct daemon *d)
 {
-	static const struct transport_hooks th = {NULL, daemon_conn_closed, pipeline_access_handler,
-	                                          pipeline_request_completed};
+	static const struct transport_hooks th = {NULL,          daemon_conn_closed, pipeline_begin,
+	                                          pipeline_body, pipeline_finish,    pipeline_end};
 	static const struct registry_hooks rh = {
 	        NULL, daemon_service_added, daemon_service_policy_changed, daemon_service_closing};
 	struct transport_hooks thooks = th;

@@ -386,7 +386,7 @@ static int i2c_xfer_parse(struct i2c_args *a, struct i2c_xfer *x, int argc, char
 			return I2C_BAD(a->sub,
 			               "bad message '%s' (rLENGTH[@ADDR] or wLENGTH[@ADDR])", arg);
 		if (*end) {
-			unsigned addr;
+			unsigned addr = 0;
 			int r = i2c_addr_parse(a, end + 1, "address", &addr);
 			if (r)
 				return r;

@@ -78,8 +78,7 @@ static int admin_check_audit(struct request *req)
 	return 0;
 }
 
-/* GET /v1/audit?service=NAME&since=MICROSECONDS&limit=N */
-static int admin_audit(struct request *req)
+static int admin_audit_answer(struct request *req)
 {
 	const char *since = req_query(req, "since"), *limit = req_query(req, "limit");
 	unsigned long long since_us = 0, n = 100;
@@ -93,6 +92,31 @@ static int admin_audit(struct request *req)
 	        json_pack("{s:o}", "records",
 	                  audit_query(req_daemon(req)->audit, req_query(req, "service"),
 	                              (long long)since_us, (size_t)n)));
+}
+
+static void admin_audit_synced(void *data, int err)
+{
+	struct request *req = req_wait_take(data);
+
+	if (req) /* what could not be written is not there to read: answer anyway */
+		req_complete(req, admin_audit_answer(req));
+}
+
+/* GET /v1/audit?service=NAME&since=MICROSECONDS&limit=N. Records written
+ * before the request (a denial just answered) are in the answer: it waits
+ * for the writer to put them on disk. */
+static int admin_audit(struct request *req)
+{
+	struct req_wait *w = req_wait_new(req);
+	int r;
+
+	if (!w)
+		return req_fail(req, -ENOMEM, NULL, "out of memory");
+	r = audit_sync(req_daemon(req)->audit, admin_audit_synced, w);
+	if (r == 0)
+		return REQ_ASYNC;
+	req_wait_take(w);
+	return admin_audit_answer(req);
 }
 
 static int admin_status_init(struct daemon *d)

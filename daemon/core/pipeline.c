@@ -10,7 +10,7 @@
  *   handler             acts through the driver ops, records its result
  *   render              the core writes the one reply (request.c)
  *
- * and the libmicrohttpd side that feeds it. */
+ * and the transport's side that feeds it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,13 +227,10 @@ static void pipeline_handle(struct request *req)
 
 static void pipeline_host_audited(void *data, int err)
 {
-	struct req_wait *w = data;
-	struct request *req = w->req;
+	struct request *req = req_wait_take(data);
 
-	free(w);
 	if (!req)
-		return; /* the client went first */
-	req->wait = NULL;
+		return; /* the daemon stopped first */
 	if (err < 0) {
 		req_complete(req, req_fail(req, -ENODEV,
 		                           "the audit log cannot be written: see hwbrokerd's log",
@@ -259,21 +256,19 @@ static int pipeline_audit_host_action(struct request *req)
 		json_object_set_new(fields, "unit", json_string(req->target.want.unit));
 	if (req->json)
 		json_object_set(fields, "args", req->json);
-	w = calloc(1, sizeof(*w));
+	w = req_wait_new(req);
 	if (!w) {
 		json_decref(fields);
 		return req_fail(req, -ENOMEM, NULL, "out of memory");
 	}
-	w->req = req;
 	req_audit_origin(req, &o);
 	err = audit_write(req->t->d->audit, &o, "allow", fields, pipeline_host_audited, w);
 	if (err < 0) {
-		free(w);
+		req_wait_take(w);
 		return req_fail(
 		        req, -ENODEV, "the audit log cannot be written: see hwbrokerd's log",
 		        "refused: the action could not be put on record (%s)", strerror(-err));
 	}
-	req->wait = w;
 	return REQ_ASYNC;
 }
 
@@ -309,15 +304,7 @@ static void pipeline_run(struct request *req)
 		req_render(req, err);
 }
 
-/* --- the MHD side --- */
-
-static struct conn *pipeline_conn_of(struct MHD_Connection *connection)
-{
-	const union MHD_ConnectionInfo *ci =
-	        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-
-	return ci ? ci->socket_context : NULL;
-}
+/* --- the transport's side --- */
 
 static void pipeline_route(struct request *req)
 {
@@ -339,7 +326,8 @@ static int pipeline_take_body(struct request *req, const char *data, size_t size
 		return 0;
 	}
 	if (req->body_len + size + 1 > req->body_cap) {
-		size_t cap = req->body_cap ? req->body_cap : 1024;
+		/* the Content-Length, bounded by max_body: one allocation */
+		size_t cap = req->body_cap ? req->body_cap : req->content_length + 1;
 		while (cap < req->body_len + size + 1)
 			cap *= 2;
 		char *nb = realloc(req->body, cap);
@@ -354,117 +342,57 @@ static int pipeline_take_body(struct request *req, const char *data, size_t size
 	return 0;
 }
 
-static enum MHD_Result pipeline_queue(struct request *req)
+struct request *pipeline_begin(struct transport *t, struct conn *c, const struct http_head *head)
 {
-	enum MHD_Result ret = MHD_queue_response(req->mhd, req->status, req->response);
-
-	MHD_destroy_response(req->response);
-	req->response = NULL;
-	req->state = REQ_QUEUED;
-	return ret;
-}
-
-static enum MHD_Result pipeline_start(struct transport *t, struct MHD_Connection *connection,
-                                      const char *url, const char *method, void **con_cls)
-{
-	struct conn *c = pipeline_conn_of(connection);
-	struct request *req = c ? req_new(t, c, connection, url, method) : NULL;
-	const char *cl;
-	unsigned long long len;
+	struct request *req = req_new(t, c, head);
+	unsigned long long len = head->content_length;
 
 	if (!req)
-		return MHD_NO;
-	*con_cls = req;
-	transport_head_arrived(c);
+		return NULL;
 	pipeline_route(req);
-	cl = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
-	len = cl ? strtoull(cl, NULL, 10) : 0;
 	req->content_length = len;
 	if (!req->early_status && len > t->d->cfg->max_body)
 		req->early_status = 413;
 	if (!req->early_status)
-		return MHD_YES;
+		return req;
 	/* A refused request's body is read and dropped first (a client still
 	 * sending would otherwise see its connection reset before our answer);
 	 * one too big to bother is answered at once. */
-	if (len && len <= REQ_DRAIN_MAX) {
+	if (len && len <= REQ_DRAIN_MAX)
 		req->draining = true;
-		return MHD_YES;
-	}
-	req_render_early(req);
-	return pipeline_queue(req);
+	else
+		req_render_early(req);
+	return req;
 }
 
-static enum MHD_Result pipeline_drain(struct request *req, size_t *upload_data_size)
+void pipeline_body(struct request *req, const char *data, size_t size)
 {
-	if (*upload_data_size) {
-		req->drained += *upload_data_size;
-		*upload_data_size = 0;
-		if (req->drained <= REQ_DRAIN_MAX)
-			return MHD_YES;
-	}
-	req->draining = false;
-	transport_body_arrived(req->conn);
-	req_render_early(req);
-	return pipeline_queue(req);
-}
-
-enum MHD_Result pipeline_access_handler(void *cls, struct MHD_Connection *connection,
-                                        const char *url, const char *method, const char *version,
-                                        const char *upload_data, size_t *upload_data_size,
-                                        void **con_cls)
-{
-	struct request *req = *con_cls;
-
-	if (!req)
-		return pipeline_start(cls, connection, url, method, con_cls);
-	if (req->draining)
-		return pipeline_drain(req, upload_data_size);
-	if (req->state == REQ_QUEUED) {
-		*upload_data_size = 0; /* discard the rest of a refused upload */
-		return MHD_YES;
-	}
-	if (*upload_data_size) {
-		if (pipeline_take_body(req, upload_data, *upload_data_size) < 0)
-			return MHD_NO;
-		*upload_data_size = 0;
-		/* Only a body still arriving is watched (a small one comes whole
-		 * with its head): a client that stops sending is closed at once. */
-		if (req->body_len < req->content_length)
-			transport_watch_body(req->conn);
-		if (req->too_large) {
-			req->early_status = 413;
-			req->draining = true;
-			req->drained = req->body_len;
-		}
-		return MHD_YES;
-	}
-	if (req->state == REQ_RECEIVING) {
-		transport_body_arrived(req->conn);
-		pipeline_run(req);
-	}
-	if (req->state == REQ_WAITING) {
-		transport_suspend_conn(req->conn);
-		return MHD_YES;
-	}
-	if (req->state == REQ_READY)
-		return pipeline_queue(req);
-	return MHD_YES;
-}
-
-void pipeline_request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
-                                enum MHD_RequestTerminationCode toe)
-{
-	struct request *req = *con_cls;
-
-	if (!req)
+	if (req->draining || req->state != REQ_RECEIVING)
 		return;
-	*con_cls = NULL;
-	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
-		log_debug(req->log_ctx, "%s %s ended early (%d)", req->method, req->path, (int)toe);
-		/* MHD frees a connection it closed (and tells us: its connection
-		 * leases end) in a later run, not in this one (stream.c). */
-		transport_kick(req->t);
+	if (pipeline_take_body(req, data, size) < 0) {
+		req_render(req, req_fail(req, -ENOMEM, NULL, "out of memory"));
+		return;
+	}
+	if (req->too_large) {
+		req->early_status = 413;
+		req->draining = true;
+	}
+}
+
+void pipeline_finish(struct request *req)
+{
+	if (req->state != REQ_RECEIVING)
+		return;
+	if (req->draining)
+		req_render_early(req);
+	else
+		pipeline_run(req);
+}
+
+void pipeline_end(struct request *req, bool completed)
+{
+	if (!completed) {
+		log_debug(req->log_ctx, "%s %s ended early", req->method, req->path);
 	}
 	req_free(req);
 }

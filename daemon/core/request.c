@@ -11,12 +11,26 @@
 #include "audit.h"
 #include "config.h"
 #include "errors.h"
+#include "http.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "registry.h"
 #include "request_private.h"
 #include "transport_private.h"
+
+/* Under AddressSanitizer every request is freed, so that a use after free is
+ * caught rather than hidden by reuse. */
+#if defined(__SANITIZE_ADDRESS__)
+#define REQ_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define REQ_SANITIZED 1
+#endif
+#endif
+#ifndef REQ_SANITIZED
+#define REQ_SANITIZED 0
+#endif
 
 /* --- accessors --- */
 
@@ -37,12 +51,15 @@ const char *req_param(const struct request *req, const char *name)
 
 const char *req_query(const struct request *req, const char *key)
 {
-	return MHD_lookup_connection_value(req->mhd, MHD_GET_ARGUMENT_KIND, key);
+	for (size_t i = 0; i < req->n_args; i++)
+		if (!strcmp(req->args[i][0], key))
+			return req->args[i][1];
+	return NULL;
 }
 
 const char *req_header(const struct request *req, const char *name)
 {
-	return MHD_lookup_connection_value(req->mhd, MHD_HEADER_KIND, name);
+	return http_head_get(req->head, name);
 }
 
 json_t *req_json(const struct request *req)
@@ -118,33 +135,58 @@ int req_audit(struct request *req, const char *event, json_t *fields)
 
 /* --- life --- */
 
-struct request *req_new(struct transport *t, struct conn *c, struct MHD_Connection *mhd,
-                        const char *url, const char *method)
+struct request *req_new(struct transport *t, struct conn *c, const struct http_head *head)
 {
-	struct request *req = calloc(1, sizeof(*req));
+	/* The last request freed is reused: a request is a few KiB, and a
+	 * fresh allocation that size costs malloc a consolidation each time. */
+	struct request *req = t->spare_req ? t->spare_req : malloc(sizeof(*req));
+	size_t tlen = strlen(head->target), qlen = head->query ? strlen(head->query) : 0;
+	int n;
 
 	if (!req)
 		return NULL;
+	t->spare_req = NULL;
+	memset(req, 0, sizeof(*req));
 	req->t = t;
 	req->conn = c;
-	req->mhd = mhd;
+	req->head = head;
 	req->id = t->next_req_id++;
 	req->start_ns = loop_now_ns();
-	snprintf(req->method, sizeof(req->method), "%s", method);
-	if (strlen(url) >= sizeof(req->path))
+	memcpy(req->method, head->method, sizeof(req->method));
+	if (tlen >= sizeof(req->path) || qlen >= sizeof(req->query)) {
 		req->early_status = 414;
-	snprintf(req->path, sizeof(req->path), "%s", url);
+		tlen = tlen < sizeof(req->path) ? tlen : sizeof(req->path) - 1;
+	}
+	memcpy(req->path, head->target, tlen);
+	http_unescape(req->path);
 	req_sanitize(req->path);
+	if (head->query && !req->early_status) {
+		memcpy(req->query, head->query, qlen + 1);
+		n = http_split_query(req->query, req->args, REQ_MAX_ARGS);
+		if (n < 0)
+			req->early_status = 414;
+		req->n_args = n < 0 ? 0 : (size_t)n;
+	}
 	snprintf(req->log_ctx, sizeof(req->log_ctx), "svc=%s req=%llu pid=%d",
 	         c->svc ? c->svc->name : "admin", (unsigned long long)req->id, (int)c->peer.pid);
 	t->stats.requests++;
 	return req;
 }
 
+void stream_free(struct stream *s)
+{
+	if (s->conn)
+		s->conn->stream = NULL;
+	s->ops->closed(s->data);
+	free(s->trailers);
+	free(s);
+}
+
 void req_free(struct request *req)
 {
-	if (req->response)
-		MHD_destroy_response(req->response);
+	free(req->reply);
+	if (req->stream)
+		stream_free(req->stream);
 	if (req->release)
 		req->release(req->release_data);
 	if (req->wait)
@@ -157,7 +199,10 @@ void req_free(struct request *req)
 	json_decref(req->details);
 	json_decref(req->json);
 	free(req->body);
-	free(req);
+	if (!req->t->spare_req && !REQ_SANITIZED)
+		req->t->spare_req = req;
+	else
+		free(req);
 }
 
 /* Messages quote client input (paths, names): keep them printable ASCII so
@@ -167,6 +212,30 @@ void req_sanitize(char *s)
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
 			*s = '?';
+}
+
+struct req_wait *req_wait_new(struct request *req)
+{
+	struct req_wait *w;
+
+	if (req->wait)
+		return NULL;
+	w = calloc(1, sizeof(*w));
+	if (w) {
+		w->req = req;
+		req->wait = w;
+	}
+	return w;
+}
+
+struct request *req_wait_take(struct req_wait *w)
+{
+	struct request *req = w->req;
+
+	free(w);
+	if (req)
+		req->wait = NULL;
+	return req;
 }
 
 /* --- failures --- */
@@ -197,18 +266,21 @@ void req_fail_details(struct request *req, json_t *details)
 
 /* --- results --- */
 
-int req_set_response(struct request *req, unsigned status, struct MHD_Response *resp)
+int req_set_result(struct request *req, unsigned status, const char *content_type, char *body,
+                   size_t len)
 {
-	if (!resp)
-		return req_fail(req, -ENOMEM, NULL, "out of memory");
-	if (req->response || req->state == REQ_READY || req->state == REQ_QUEUED) {
+	if (req->has_result || req->state == REQ_READY || req->state == REQ_QUEUED) {
 		REQ_BUG(req, "%s %s: a second result (%u) recorded", req->method, req->path,
 		        status);
-		MHD_destroy_response(resp);
+		free(body);
 		return -EALREADY;
 	}
-	req->response = resp;
+	req->has_result = true;
 	req->status = status;
+	req->reply = body;
+	req->reply_len = len;
+	snprintf(req->content_type, sizeof(req->content_type), "%s",
+	         content_type ? content_type : "");
 	return 0;
 }
 
@@ -225,61 +297,69 @@ int req_add_header(struct request *req, const char *name, const char *value)
 int req_result_raw(struct request *req, unsigned status, const char *content_type, const void *data,
                    size_t len)
 {
-	struct MHD_Response *resp =
-	        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	char *copy = malloc(len ? len : 1);
 
-	if (resp && content_type)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	return req_set_response(req, status, resp);
+	if (!copy)
+		return req_fail(req, -ENOMEM, NULL, "out of memory");
+	memcpy(copy, data, len);
+	return req_set_result(req, status, content_type, copy, len);
 }
 
 int req_result_empty(struct request *req)
 {
-	return req_set_response(req, 204,
-	                        MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
+	return req_set_result(req, 204, NULL, NULL, 0);
 }
 
-static struct MHD_Response *req_json_response(json_t *body)
+/* One reply per line keeps curl output and logs readable. */
+static char *req_json_text(json_t *body, size_t *len)
 {
-	struct MHD_Response *resp;
-	size_t len;
-	/* One reply per line keeps curl output and logs readable. */
 	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : strdup("{}");
+	char *withnl;
 
 	if (!text)
 		return NULL;
-	len = strlen(text);
-	char *withnl = realloc(text, len + 2);
+	*len = strlen(text);
+	withnl = realloc(text, *len + 2);
 	if (!withnl) {
 		free(text);
 		return NULL;
 	}
-	withnl[len] = '\n';
-	withnl[len + 1] = '\0';
-	resp = MHD_create_response_from_buffer(len + 1, withnl, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(withnl);
-		return NULL;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	return resp;
+	withnl[(*len)++] = '\n';
+	withnl[*len] = '\0';
+	return withnl;
 }
 
 int req_result_json(struct request *req, unsigned status, json_t *body)
 {
-	struct MHD_Response *resp = req_json_response(body);
+	size_t len;
+	char *text = req_json_text(body, &len);
 
 	json_decref(body);
-	return req_set_response(req, status, resp);
+	if (!text)
+		return req_fail(req, -ENOMEM, NULL, "out of memory");
+	return req_set_result(req, status, "application/json", text, len);
 }
 
 /* --- rendering --- */
 
-static struct MHD_Response *req_error_response(struct request *req, unsigned *status)
+static void req_drop_result(struct request *req)
+{
+	free(req->reply);
+	req->reply = NULL;
+	req->reply_len = 0;
+	if (req->stream) {
+		stream_free(req->stream);
+		req->stream = NULL;
+	}
+	req->has_result = false;
+}
+
+/* The error body; the status is the errno's. */
+static void req_error_result(struct request *req)
 {
 	struct error_kind kind = errors_from_errno(req->err);
 	json_t *error, *body;
-	struct MHD_Response *resp;
+	size_t len = 0;
 
 	if (!req->message[0])
 		snprintf(req->message, sizeof(req->message), "%s", kind.code);
@@ -288,23 +368,23 @@ static struct MHD_Response *req_error_response(struct request *req, unsigned *st
 	if (error && req->details)
 		json_object_set(error, "details", req->details);
 	body = json_pack("{s:o}", "error", error);
-	resp = req_json_response(body);
+	req->reply = req_json_text(body, &len);
 	json_decref(body);
-	*status = kind.status;
+	/* out of memory: the status alone, with an empty body */
+	req->reply_len = req->reply ? len : 0;
+	snprintf(req->content_type, sizeof(req->content_type), "application/json");
+	req->has_result = true;
+	req->status = kind.status;
 	if (kind.status >= 500)
 		log_warn(req->log_ctx, "%s %s: %s (%s)", req->method, req->path, req->message,
 		         kind.code);
 	else
 		log_debug(req->log_ctx, "%s %s: %s (%s)", req->method, req->path, req->message,
 		          kind.code);
-	return resp;
 }
 
 void req_render(struct request *req, int r)
 {
-	struct MHD_Response *resp;
-	unsigned status;
-
 	if (r == REQ_ASYNC) {
 		if (req->state == REQ_RECEIVING)
 			req->state = REQ_WAITING;
@@ -314,27 +394,20 @@ void req_render(struct request *req, int r)
 		REQ_BUG(req, "%s %s: a second reply", req->method, req->path);
 		return;
 	}
-	if (r < 0 && req->response) {
+	if (r < 0 && req->has_result) {
 		REQ_BUG(req, "%s %s: a result recorded, then a failure returned", req->method,
 		        req->path);
-		MHD_destroy_response(req->response);
-		req->response = NULL;
+		req_drop_result(req);
 	}
-	if (r >= 0 && !req->response) {
+	if (r >= 0 && !req->has_result) {
 		REQ_BUG(req, "%s %s: the handler recorded no result", req->method, req->path);
 		r = req_fail(req, -EIO, NULL, "internal error: no reply");
 	}
 	if (r < 0) {
 		if (!req->err)
 			req->err = r;
-		resp = req_error_response(req, &status);
-		if (!resp) /* out of memory: MHD closes the connection */
-			resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-		req->response = resp;
-		req->status = status;
+		req_error_result(req);
 	}
-	for (size_t i = 0; req->response && i < req->n_headers; i++)
-		MHD_add_response_header(req->response, req->headers[i][0], req->headers[i][1]);
 	if (req->status >= 500)
 		req->t->stats.errors_5xx++;
 	else if (req->status >= 400)
@@ -344,7 +417,7 @@ void req_render(struct request *req, int r)
 	                      loop_now_ns() - req->start_ns);
 	if (req->state == REQ_WAITING) {
 		req->state = REQ_READY;
-		transport_resume_conn(req->conn);
+		conn_kick(req->conn);
 	} else {
 		req->state = REQ_READY;
 	}
@@ -370,7 +443,7 @@ void req_render_early(struct request *req)
 		json_t *body =
 		        json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "method_not_allowed",
 		                  "message", "method not allowed here", "hint", req->match.allow);
-		req_add_header(req, MHD_HTTP_HEADER_ALLOW, req->match.allow);
+		req_add_header(req, "Allow", req->match.allow);
 		req_result_json(req, 405, body);
 		req_render(req, 0);
 		break;

@@ -85,6 +85,15 @@ int req_add_header(struct request *req, const char *name, const char *value); /*
  * req_fail returned. Loop thread only. */
 void req_complete(struct request *req, int err);
 
+/* A handle for a callback that outlives its request: a request waiting on
+ * something outside the loop (an audit record on disk) may go first when
+ * the daemon stops. req_wait_new() returns NULL without memory (one wait per
+ * request); req_wait_take() frees w and returns the request, or NULL if it
+ * went first. */
+struct req_wait;
+struct req_wait *req_wait_new(struct request *req);
+struct request *req_wait_take(struct req_wait *w);
+
 /* --- streams (chunked replies: NDJSON events, raw UART bytes) ---
  * Pull model: the transport calls fill() when it can send; return the number
  * of bytes copied, 0 when nothing is pending (the connection sleeps until

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The request object, shared by request.c (accessors, results, rendering),
- * pipeline.c (the MHD side and the pipeline) and stream.c. */
+ * pipeline.c, conn.c (which sends the reply) and stream.c. */
 #pragma once
 
-#include <microhttpd.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -11,16 +10,16 @@
 #include "router.h"
 
 #define REQ_MAX_HEADERS 8
+#define REQ_MAX_ARGS    16
 
 enum req_state {
 	REQ_RECEIVING, /* head and body arriving; the pipeline has not run */
 	REQ_WAITING,   /* the handler went async */
 	REQ_READY,     /* rendered: the one reply waits to be queued */
-	REQ_QUEUED,    /* handed to MHD */
+	REQ_QUEUED,    /* being sent */
 };
 
-/* A request waiting for something outside it (an audit record on disk); if
- * the request goes first, req is cleared and the waiter only frees this. */
+/* request.h: a handle on a waiting request that may go first. */
 struct req_wait {
 	struct request *req;
 };
@@ -28,11 +27,14 @@ struct req_wait {
 struct request {
 	struct transport *t;
 	struct conn *conn;
-	struct MHD_Connection *mhd;
+	const struct http_head *head; /* in the connection's buffer, until the reply is out */
 	uint64_t id;
 	uint64_t start_ns;
 	char method[16];
 	char path[512];
+	char query[512];
+	const char *args[REQ_MAX_ARGS][2];
+	size_t n_args;
 	struct route_match match;
 	struct route_params params;
 	unsigned early_status; /* 404/405/413/414 decided before the pipeline */
@@ -41,12 +43,16 @@ struct request {
 	unsigned long long content_length;
 	bool too_large;
 	bool draining; /* refused early: the body is read and dropped, then the reply */
-	size_t drained;
 	json_t *json;
 	struct target target;
 	enum req_state state;
-	/* the outcome: a result, or a recorded failure */
-	struct MHD_Response *response;
+	/* the outcome: a result (a body, a stream or an upgrade), or a failure */
+	bool has_result;
+	char *reply;
+	size_t reply_len;
+	char content_type[64];
+	struct stream *stream;
+	struct upgrade *upgrade;
 	unsigned status;
 	int err;
 	char message[512];
@@ -75,11 +81,12 @@ struct request {
 #endif
 
 /* request.c */
-struct request *req_new(struct transport *t, struct conn *c, struct MHD_Connection *mhd,
-                        const char *url, const char *method);
+struct request *req_new(struct transport *t, struct conn *c, const struct http_head *head);
 void req_free(struct request *req);
-/* Records a result response (stream.c too). 0, or -EALREADY after a BUG. */
-int req_set_response(struct request *req, unsigned status, struct MHD_Response *resp);
+/* Records a result (stream.c too): the body is taken (freed on failure).
+ * 0, or -EALREADY after a BUG. */
+int req_set_result(struct request *req, unsigned status, const char *content_type, char *body,
+                   size_t len);
 /* Renders the one reply from what the pipeline ended with (0, -errno or
  * REQ_ASYNC) and wakes the connection if it waited. */
 void req_render(struct request *req, int r);

@@ -1,178 +1,124 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Streaming replies (chunked, pull model) and HTTP Upgrade. A stream that
- * has nothing to send suspends its connection (the pattern libmicrohttpd
- * prescribes for "no data yet") until stream_wake(). */
+ * has nothing to send leaves its connection idle until stream_wake(); the
+ * connection (conn.c) asks for the next chunk whenever the socket has taken
+ * the previous one. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "area.h"
-#include "config.h"
 #include "log.h"
 #include "request_private.h"
 #include "transport_private.h"
 
-static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct stream *s = cls;
-	ssize_t n;
-
-	if (s->peer_gone || !s->conn)
-		return MHD_CONTENT_READER_END_WITH_ERROR;
-	n = s->ops->fill(s->data, buf, max);
-	if (n > 0)
-		return n;
-	if (n == STREAM_EOF || n < 0 || s->closing)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	transport_suspend_conn(s->conn);
-	return 0;
-}
-
-static void stream_free(void *cls)
-{
-	struct stream *s = cls;
-
-	if (s->conn)
-		s->conn->stream = NULL;
-	s->ops->closed(s->data);
-	free(s);
-}
+/* Trailers are ours (why a raw stream ended): kept short. */
+#define STREAM_TRAILERS_MAX 1024
 
 struct stream *req_result_stream(struct request *req, const char *content_type,
                                  const struct stream_ops *ops, void *data)
 {
 	struct stream *s = calloc(1, sizeof(*s));
-	struct MHD_Response *resp;
-	struct conn *c = req->conn;
 
 	if (!s) {
 		req_fail(req, -ENOMEM, NULL, "out of memory");
 		return NULL;
 	}
-	s->conn = c;
+	s->conn = req->conn;
 	s->ops = ops;
 	s->data = data;
-	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, TRANSPORT_STREAM_BLOCK,
-	                                         stream_reader, s, stream_free);
-	if (!resp) {
+	s->chunked = req->head->http11;
+	if (req_set_result(req, 200, content_type, NULL, 0) < 0) {
 		free(s);
-		req_fail(req, -ENOMEM, NULL, "out of memory");
 		return NULL;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	s->response = resp;
-	if (req_set_response(req, 200, resp) < 0) {
-		/* MHD freed the response, and with it s: closed() was called. */
-		return NULL;
-	}
-	c->stream = s;
-	/* MHD frees a closed connection when it next visits it, and it visits
-	 * only connections with events or with their own timeout. A stream
-	 * ends when its client is gone, with no event to come: its own
-	 * timeout (a second longer than the others') has the connection freed,
-	 * and its connection leases ended, on the next run instead of at the
-	 * idle timeout. */
-	MHD_set_connection_option(c->mhd, MHD_CONNECTION_OPTION_TIMEOUT,
-	                          c->t->d->cfg->idle_timeout_s + 1);
+	req->stream = s;
+	req->conn->stream = s;
 	return s;
 }
 
 void stream_wake(struct stream *s)
 {
-	if (s->conn && s->conn->suspended)
-		transport_resume_conn(s->conn);
-}
-
-void stream_set_trailer(struct stream *s, const char *name, const char *value)
-{
-	if (s->response)
-		MHD_add_response_footer(s->response, name, value);
+	if (s->conn && s->waiting) {
+		s->waiting = false;
+		conn_kick(s->conn);
+	}
 }
 
 void stream_close(struct stream *s)
 {
 	s->closing = true;
-	stream_wake(s);
+	if (s->conn) {
+		s->waiting = false;
+		conn_kick(s->conn);
+	}
+}
+
+void stream_set_trailer(struct stream *s, const char *name, const char *value)
+{
+	size_t old = s->trailers ? strlen(s->trailers) : 0;
+	size_t add = strlen(name) + strlen(value) + 5;
+	char *t;
+
+	if (old + add > STREAM_TRAILERS_MAX)
+		return;
+	t = realloc(s->trailers, old + add);
+	if (!t)
+		return;
+	snprintf(t + old, add, "%s: %s\r\n", name, value);
+	/* a value never ends the trailer section early */
+	for (char *p = t + old; p < t + old + add - 3; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	s->trailers = t;
 }
 
 /* --- upgrade --- */
 
-/* Two owners: the request (until MHD completes it) and the switched pipe
- * (until upgrade_close). The struct lives until both let go. */
-struct upgrade_box {
-	struct upgrade up;
-	int refs;
-};
-
-static void upgrade_unref(struct upgrade *up)
-{
-	struct upgrade_box *box = (struct upgrade_box *)up;
-
-	if (--box->refs == 0)
-		free(box);
-}
-
-static void upgrade_handler(void *cls, struct MHD_Connection *connection, void *con_cls,
-                            const char *extra_in, size_t extra_in_size, MHD_socket sock,
-                            struct MHD_UpgradeResponseHandle *urh)
-{
-	struct upgrade *up = cls;
-	struct upgrade_box *box = (struct upgrade_box *)up;
-
-	up->urh = urh;
-	up->switched = true;
-	box->refs++;
-	up->fn(up->data, up, sock, extra_in, extra_in_size);
-}
-
-/* The request is freed: the 101 went out (the pipe owns the upgrade now),
- * or never did (the caller hears of it). */
+/* The request is freed: the 101 went out (the switched socket's owner has
+ * the upgrade now), or never did (the caller hears of it). */
 static void upgrade_request_done(void *data)
 {
 	struct upgrade *up = data;
 
-	if (!up->switched && up->fn) {
+	if (up->switched)
+		return;
+	if (up->fn)
 		up->fn(up->data, NULL, -1, NULL, 0);
-		up->fn = NULL;
-	}
-	upgrade_unref(up);
+	free(up);
 }
 
 int req_result_upgrade(struct request *req, const char *protocol, upgrade_fn on_upgraded,
                        void *data)
 {
-	struct upgrade_box *box = calloc(1, sizeof(*box));
-	struct MHD_Response *resp;
+	struct upgrade *up = calloc(1, sizeof(*up));
 	int r;
 
-	if (!box)
+	if (!up)
 		return req_fail(req, -ENOMEM, NULL, "out of memory");
-	box->refs = 1;
-	box->up.t = req->conn->t;
-	box->up.fn = on_upgraded;
-	box->up.data = data;
-	resp = MHD_create_response_for_upgrade(upgrade_handler, &box->up);
-	if (!resp) {
-		free(box);
-		return req_fail(req, -ENOMEM, NULL, "out of memory");
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, protocol);
-	r = req_set_response(req, 101, resp);
+	up->conn = req->conn;
+	up->fn = on_upgraded;
+	up->data = data;
+	r = req_set_result(req, 101, NULL, NULL, 0);
 	if (r < 0) {
-		free(box);
+		free(up);
 		return r;
 	}
+	req_add_header(req, "Upgrade", protocol);
+	req_add_header(req, "Connection", "Upgrade");
+	req->upgrade = up;
 	req->release = upgrade_request_done;
-	req->release_data = &box->up;
+	req->release_data = up;
 	return 0;
 }
 
 void upgrade_close(struct upgrade *up)
 {
-	struct transport *t = up->t;
+	struct conn *c = up->conn;
 
-	MHD_upgrade_action(up->urh, MHD_UPGRADE_ACTION_CLOSE);
-	upgrade_unref(up);
-	/* MHD finishes the close on its next run. */
-	transport_kick(t);
+	free(up);
+	if (c) {
+		c->up = NULL;
+		conn_upgrade_done(c);
+	}
 }

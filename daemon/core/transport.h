@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Sockets and HTTP: our own accept loop over the admin socket and every
- * service socket hands connections to one libmicrohttpd daemon
- * (MHD_USE_NO_LISTEN_SOCKET, epoll, driven from our loop). The socket a
+/* Sockets and HTTP: the admin socket and every service socket are accepted
+ * on in our loop; each connection speaks HTTP/1.1 (conn.c). The socket a
  * connection arrived on is its identity. */
 #pragma once
 
-#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+struct conn;
 struct daemon;
+struct http_head;
+struct request;
 struct service;
 struct transport;
 
@@ -18,9 +21,11 @@ struct transport_hooks {
 	void *ctx;
 	/* A connection of svc closed (its connection-scoped leases end). */
 	void (*conn_closed)(void *ctx, struct service *svc, uint64_t conn_id);
-	/* libmicrohttpd's request callbacks (pipeline.h); their cls is the transport. */
-	MHD_AccessHandlerCallback access;
-	MHD_RequestCompletedCallback completed;
+	/* The request pipeline (pipeline.h). */
+	struct request *(*begin)(struct transport *t, struct conn *c, const struct http_head *head);
+	void (*body)(struct request *req, const char *data, size_t size);
+	void (*finish)(struct request *req);
+	void (*end)(struct request *req, bool completed);
 };
 
 struct transport *transport_new(struct daemon *d, const struct transport_hooks *hooks);

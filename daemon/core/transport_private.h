@@ -4,16 +4,16 @@
 #pragma once
 
 #include <jansson.h>
-#include <microhttpd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "http.h"
 #include "request.h"
 #include "transport.h"
 
-/* Per-connection memory MHD may use for the request head and its buffers. */
-#define TRANSPORT_CONN_MEMORY  (16 * 1024)
+/* A request head (and what a client sends ahead of our reply) must fit. */
+#define TRANSPORT_HEAD_MAX     (16 * 1024)
 #define TRANSPORT_STREAM_BLOCK (16 * 1024)
 /* Admin connections have their own budget: no service can exhaust it. */
 #define TRANSPORT_ADMIN_CONNS 16
@@ -21,15 +21,14 @@
 struct transport {
 	struct daemon *d;
 	struct transport_hooks hooks;
-	struct MHD_Daemon *mhd;
-	int mhd_epfd;
-	struct loop_timer *mhd_timer;
-	bool kick_pending;
-	bool stopping; /* transport_free: nothing is suspended any more */
+	struct loop_timer *sweep_timer; /* head and idle timeouts, while connections exist */
+	struct conn *ready;             /* connections to run again (conn_kick) */
+	struct request *spare_req;      /* the last request freed, for the next */
+	bool ready_scheduled;
+	bool stopping; /* transport_free: requests are dropped, not awaited */
 	int admin_fd;
 	char admin_path[300];
 	struct conn *conns;
-	struct conn *adding;        /* the connection MHD_add_connection is adopting */
 	unsigned n_conns;           /* in all */
 	unsigned n_admin_conns;     /* of those, on the admin socket */
 	uint64_t refusal_logged_ms; /* refusals are logged at most once a second */
@@ -38,62 +37,76 @@ struct transport {
 	struct transport_stats stats;
 };
 
+enum conn_state {
+	CONN_HEAD,     /* waiting for (the rest of) a request head */
+	CONN_BODY,     /* reading the request body */
+	CONN_HANDLING, /* the pipeline runs; an async handler may keep it here */
+	CONN_WRITING,  /* the reply goes out (a stream stays here until it ends) */
+	CONN_UPGRADED, /* the socket belongs to an upgrade until upgrade_close() */
+};
+
 struct conn {
 	struct transport *t;
 	uint64_t id;
-	int fd;              /* -1 once MHD closed it */
+	int fd;
 	struct service *svc; /* referenced; NULL on the admin socket */
 	struct peer peer;
-	struct MHD_Connection *mhd;
-	bool in_mhd; /* adopted by MHD: MHD closes it */
-	bool suspended;
-	/* fd in our own loop (besides MHD's) to notice a client that leaves:
-	 * while a stream sleeps, or while a request body is still arriving. */
-	int watch_fd;
-	struct loop_timer *head_timer; /* until the first request head is complete */
-	struct stream *stream;         /* active streaming reply, if any */
+	enum conn_state state;
+	uint32_t events; /* our epoll interest now; 0: not in the loop */
+	struct request *req;
+	struct http_head head;
+	char *in;         /* TRANSPORT_HEAD_MAX bytes: the current head, then unread input */
+	size_t in_len;    /* bytes in `in` */
+	size_t body_left; /* of the current request's body */
+	/* reply bytes the socket did not take yet */
+	char *out;
+	size_t out_len, out_off, out_cap;
+	struct stream *stream; /* active streaming reply, if any */
+	struct upgrade *up;    /* once switched */
+	bool head_seen;        /* a first complete head arrived: the head timeout is over */
+	bool read_closed;      /* the client sends no more (EOF or half-close) */
+	bool close_after;      /* close once the reply is out */
+	bool doomed;           /* close as soon as no handler holds the request */
+	bool ready;            /* on t->ready */
+	struct conn *ready_next;
+	uint64_t created_ms, active_ms;
 	char log_ctx[96];
 	struct conn *next;
 };
 
 struct stream {
 	struct conn *conn;
-	struct MHD_Response *response;
 	const struct stream_ops *ops;
 	void *data;
+	char *trailers; /* "Name: value\r\n"..., sent after the last chunk */
+	bool chunked;   /* HTTP/1.0 clients get raw bytes and a close */
 	bool closing;   /* stream_close(): end after pending data */
-	bool peer_gone; /* the client went away while we slept */
+	bool waiting;   /* fill() had nothing: until stream_wake() */
 	bool finished;
 };
 
 struct upgrade {
-	struct transport *t;
-	struct MHD_UpgradeResponseHandle *urh;
+	struct conn *conn; /* NULL once the transport closed it */
 	upgrade_fn fn;
 	void *data;
 	bool switched;
 };
 
-/* conn.c: bookkeeping (transport.c drives them) */
+/* conn.c: life, I/O and the per-connection state machine */
 struct conn *conn_new(struct transport *t, int fd, struct service *svc, const struct ucred *cred);
-struct conn *conn_find_fd(struct transport *t, int fd);
-/* Drops the connection: notifies the areas, unlinks, closes fd if MHD does not own it. */
-void conn_release(struct conn *c);
-void conn_release_unadopted(struct transport *t);
+/* Runs the connection again soon (a reply rendered, stream data, a close). */
+void conn_kick(struct conn *c);
+/* Closes now (requests a handler still holds are closed when it answers,
+ * unless the transport is stopping). */
+void conn_close(struct conn *c);
+/* The head and idle timeouts. */
+void conn_check_timeouts(struct conn *c, uint64_t now_ms);
+/* The switched socket's owner is done with it. */
+void conn_upgrade_done(struct conn *c);
+
+/* request.c: the request that had the stream is gone: closed() runs. */
+void stream_free(struct stream *s);
 
 /* transport.c */
-/* Closes every connection of svc (its streams end at once). */
 void transport_close_conns(struct transport *t, struct service *svc);
-/* A request waits (async handler, sleeping stream): MHD leaves it alone. */
-void transport_suspend_conn(struct conn *c);
-void transport_resume_conn(struct conn *c);
-/* The first request head is complete: the head timeout is over. */
-void transport_head_arrived(struct conn *c);
-/* A request body is arriving: a client that shuts its sending side before
- * the body is complete is closed at once, not at the idle timeout. */
-void transport_watch_body(struct conn *c);
-void transport_body_arrived(struct conn *c);
-/* conn.c: removes our own watch of the connection's fd (hangup), if any. */
-void conn_unwatch(struct conn *c);
-/* Runs MHD soon (after resumes, closes, new connections). */
-void transport_kick(struct transport *t);
+void transport_conn_added(struct transport *t);

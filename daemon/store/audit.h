@@ -53,6 +53,11 @@ void audit_close(struct audit *a);
 int audit_write(struct audit *a, const struct audit_origin *o, const char *event, json_t *fields,
                 void (*done)(void *data, int err), void *data);
 
+/* Read-your-writes for audit_query(): 1 when every record written so far is
+ * on disk; 0 when done(data, err) will say so later (as audit_write's
+ * does); -errno when it cannot wait. */
+int audit_sync(struct audit *a, void (*done)(void *data, int err), void *data);
+
 /* Records of both logs, oldest first, the newest limit of them (service may
  * be NULL, since_us 0, limit 0 = 100). New reference. */
 json_t *audit_query(struct audit *a, const char *service, long long since_us, size_t limit);

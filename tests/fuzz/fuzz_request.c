@@ -3,9 +3,9 @@
  * runs in-process on the simulated board, and each input is the bytes a
  * client sends on one connection: the first byte picks the socket (a
  * service holding the whole board, a narrowed one, or the admin socket),
- * the rest goes to the transport as is. So the head check, libmicrohttpd,
- * the pipeline, every handler and the simulated drivers behind them are all
- * reachable. Nothing may crash, leak, or trip a strict-build check (a
+ * the rest goes to the transport as is. So the HTTP parser, the connection
+ * state machine, the pipeline, every handler and the simulated drivers
+ * behind them are all reachable. Nothing may crash, leak, or trip a strict-build check (a
  * second reply aborts). */
 #include <errno.h>
 #include <stdint.h>

@@ -104,6 +104,128 @@ class AdminTest(DaemonTestCase):
         self.assertEqual(self.daemon.admin().get("/v1/whoami").status, 404)
 
 
+def read_replies(sock, n):
+    """Reads n replies framed by Content-Length (or none, for 1xx/204/HEAD
+    replies named in the caller's expectations); returns (status, headers, body)."""
+    buf, out = b"", []
+    sock.settimeout(5)
+    while len(out) < n:
+        while b"\r\n\r\n" not in buf:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return out
+            buf += chunk
+        head, _, buf = buf.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+        length = int(headers.get("content-length", 0)) if status >= 200 else 0
+        if headers.get("x-no-body"):
+            length = 0
+        while len(buf) < length:
+            buf += sock.recv(65536)
+        out.append((status, headers, buf[:length]))
+        buf = buf[length:]
+    return out
+
+
+class HttpTest(DaemonTestCase):
+    """Our HTTP/1.1: pipelining, 100-continue, HTTP/1.0, limits; every
+    refusal in JSON, and what a refused request names stays as it was."""
+
+    def setUp(self):
+        super().setUp()
+        self.daemon.register("svc", GPIO_ALL)
+        self.path = self.daemon.socket_path("svc")
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.path)
+        self.addCleanup(s.close)
+        return s
+
+    def line(self, n):
+        return self.daemon.board()["gpio"]["chips"][0]["lines"][n]
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        s = self.connect()
+        put = (b"PUT /v1/gpio/gpiochip0/17 HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n"
+               b"{\"value\":1}")
+        get = b"GET /v1/gpio/gpiochip0/17 HTTP/1.1\r\nHost: x\r\n\r\n"
+        bad = b"PUT /v1/gpio/gpiochip0/18 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        s.sendall(put + get + bad)
+        replies = read_replies(s, 3)
+        self.assertEqual([r[0] for r in replies], [200, 200, 400])
+        self.assertEqual(json.loads(replies[1][2])["value"], 1)
+        self.assertEqual(json.loads(replies[2][2])["error"]["code"], "bad_request")
+        self.assertEqual(replies[2][1]["connection"], "close")
+        self.assertEqual(s.recv(100), b"")
+        self.assertEqual(self.line(17)["level"], 1)
+        self.assertIsNone(self.line(18)["holder"])
+
+    def test_a_malformed_head_on_a_kept_alive_connection_is_answered_in_json(self):
+        s = self.connect()
+        s.sendall(b"GET /v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(read_replies(s, 1)[0][0], 200)
+        s.sendall(b"GET /v1/whoami HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+        status, headers, body = read_replies(s, 1)[0]
+        self.assertEqual(status, 400)
+        self.assertEqual(headers["content-type"], "application/json")
+        self.assertIn("malformed", json.loads(body)["error"]["message"])
+
+    def test_expect_100_continue(self):
+        s = self.connect()
+        s.sendall(b"PUT /v1/gpio/gpiochip0/5 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: 11\r\n\r\n")
+        self.assertEqual(s.recv(100), b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.assertIsNone(self.line(5)["holder"])
+        s.sendall(b"{\"value\":1}")
+        self.assertEqual(read_replies(s, 1)[0][0], 200)
+        self.assertEqual(self.line(5)["level"], 1)
+
+    def test_a_refused_expectation_gets_no_continue_and_the_connection_closes(self):
+        s = self.connect()
+        s.sendall(b"PUT /v1/gpio/gpiochip0/5 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: 999999999\r\n\r\n")
+        status, headers, body = read_replies(s, 1)[0]
+        self.assertEqual(status, 413)
+        self.assertEqual(headers["connection"], "close")
+        self.assertEqual(s.recv(100), b"")
+        self.assertIsNone(self.line(5)["holder"])
+
+    def test_http_1_0_closes_unless_asked_to_keep_alive(self):
+        s = self.connect()
+        s.sendall(b"GET /v1/whoami HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                  b"GET /v1/whoami HTTP/1.0\r\n\r\n")
+        replies = read_replies(s, 2)
+        self.assertEqual([r[0] for r in replies], [200, 200])
+        self.assertEqual(replies[0][1]["connection"], "keep-alive")
+        self.assertEqual(replies[1][1]["connection"], "close")
+        self.assertEqual(s.recv(100), b"")
+
+    def test_a_head_too_large_is_refused(self):
+        s = self.connect()
+        s.sendall(b"PUT /v1/gpio/gpiochip0/5 HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 20000)
+        status, headers, body = read_replies(s, 1)[0]
+        self.assertEqual(status, 431)
+        self.assertEqual(json.loads(body)["error"]["code"], "too_large")
+        self.assertIsNone(self.line(5)["holder"])
+
+    def test_head_requests_get_no_body(self):
+        s = self.connect()
+        s.sendall(b"HEAD /v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(5)
+        data = b""
+        while data.count(b"HTTP/1.1 ") < 2 or not data.endswith(b"\n"):
+            data += s.recv(65536)
+        first, second = data.split(b"HTTP/1.1 ")[1:3]
+        self.assertTrue(first.startswith(b"405"), data)
+        self.assertTrue(first.endswith(b"\r\n\r\n"), data)  # the head alone
+        self.assertTrue(second.startswith(b"200"), data)
+        self.assertEqual(json.loads(second.split(b"\r\n\r\n", 1)[1])["service"], "svc")
+
+
 class MalformedTest(DaemonTestCase):
     def setUp(self):
         super().setUp()

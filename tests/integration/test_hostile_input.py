@@ -88,9 +88,14 @@ class HostileInputTest(DaemonTestCase):
             status = int(out[9:12])
             self.assertTrue(100 <= status < 600, out[:100])
             head, _, body = out.partition(b"\r\n\r\n")
-            if status >= 400 and body and b"chunked" not in head.lower():
-                err = json.loads(body.split(b"\r\n")[0] if b"HTTP/1.1" in body else body)
+            length = [int(h.split(b":")[1]) for h in head.lower().split(b"\r\n")
+                      if h.startswith(b"content-length:")]
+            if status >= 400 and length:
+                # the first reply's body; what follows answers bytes sent after it
+                err = json.loads(body[:length[0]])
                 self.assertIn("error", err, (payload, out[:300]))
+                rest = body[length[0]:]
+                self.assertTrue(not rest or rest.startswith(b"HTTP/1.1 "), (payload, out))
             if i % 50 == 0:
                 self.assertEqual(self.daemon.service("svc").get("/v1/whoami").status, 200)
         self.assertGreater(replies, 100)
