@@ -5,19 +5,33 @@
  * derived first (nothing changes unless all of them derive), the new state
  * is written to disk off the loop, and only then is it applied and the
  * supervisor answered, so a 2xx survives a crash. Changes are applied one at
- * a time, in the order they arrived. */
+ * a time, in the order they arrived.
+ *
+ * Deriving is pure but not free (tens of microseconds per service), so it
+ * runs off the loop too, on the admin's deriver thread: a GPIO request that
+ * arrives while a release is derived is not kept waiting. The deriver gets
+ * its own deep copy of the declarations (jansson values are not shared
+ * between threads) and hands back policies and errors; the loop then
+ * commits (writer thread) and applies (loop: it touches the leases). A job
+ * enters the queue when it arrives and leaves it in that order: the
+ * deriver takes jobs in order, and the head of the queue commits only once
+ * derived. A job that does not derive is answered (422) as soon as that is
+ * known, without waiting for those before it: it changes nothing. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "admin_private.h"
 #include "area.h"
+#include "loop.h"
 #include "metrics.h"
 #include "policy.h"
 #include "registry.h"
 #include "request.h"
 #include "state.h"
+#include "writer.h"
 
 #define ADMIN_MOUNT_TARGET "/run/hwbroker"
 #define ADMIN_SOCKET_ENV   "/run/hwbroker/hwbroker.sock"
@@ -25,18 +39,27 @@
 enum admin_op { ADMIN_PUT, ADMIN_DELETE, ADMIN_STATE };
 
 struct admin_job {
+	struct writer_job derive; /* first: what the deriver runs */
 	struct daemon *d;
+	struct admin_area *area;
 	struct request *req;
 	enum admin_op op;
-	char name[64];            /* PUT, DELETE */
-	json_t *services;         /* the declarations: PUT (one), STATE (all) */
+	char name[64];    /* PUT, DELETE */
+	json_t *services; /* the declarations: PUT (one), STATE (all); loop thread */
+	/* The deriver's until its done() (the loop does not touch them meanwhile): */
+	json_t *derive_in;        /* its own deep copy of services */
+	json_t *errors;           /* what did not derive, for the 422 */
 	struct policy **policies; /* derived, in the order of services */
 	size_t n;
+	bool derived; /* may be committed (DELETE: at once) */
 	struct admin_job *next;
 };
 
 struct admin_area {
-	struct admin_job *head, *tail; /* waiting for the commit in flight */
+	struct daemon *d;
+	struct writer *deriver;        /* the thread that derives policies */
+	struct admin_job *head, *tail; /* in arrival order: deriving, derived, committing */
+	bool stopping;                 /* fini: the deriver stops, jobs are dropped (atomic) */
 };
 
 /* open_handles: what the broker could not take back from the service
@@ -55,6 +78,8 @@ static void admin_job_free(struct admin_job *j)
 	for (size_t i = 0; i < j->n; i++)
 		policy_free(j->policies[i]);
 	free(j->policies);
+	json_decref(j->errors);
+	json_decref(j->derive_in);
 	json_decref(j->services);
 	free(j);
 }
@@ -99,25 +124,26 @@ static struct policy *admin_derive(const char *name, json_t *compose, json_t *er
 	return p;
 }
 
-/* Derives every declaration of services into j. 0 or a recorded 422. */
-static int admin_derive_all(struct request *req, struct admin_job *j)
+/* Deriver thread: derives every declaration of j's copy into j->policies
+ * (the same order as j->services: a deep copy keeps the keys' order). Only
+ * pure code here: no request, no daemon. 0, -EINVAL (j->errors says why),
+ * -ENOMEM, or -ECANCELED when the daemon stops meanwhile. */
+static int admin_derive_run(struct writer_job *wj)
 {
-	json_t *errors = json_array(), *compose;
+	struct admin_job *j = (struct admin_job *)wj;
+	json_t *compose;
 	const char *name;
 
-	j->policies = calloc(json_object_size(j->services) + 1, sizeof(*j->policies));
-	if (!j->policies) {
-		json_decref(errors);
-		return req_fail(req, -ENOMEM, NULL, "out of memory");
-	}
-	json_object_foreach(j->services, name, compose)
+	j->errors = json_array();
+	if (!j->errors)
+		return -ENOMEM;
+	json_object_foreach(j->derive_in, name, compose)
 	{
-		j->policies[j->n++] = admin_derive(name, compose, errors);
+		if (__atomic_load_n(&j->area->stopping, __ATOMIC_RELAXED))
+			return -ECANCELED;
+		j->policies[j->n++] = admin_derive(name, compose, j->errors);
 	}
-	if (json_array_size(errors))
-		return admin_fail_derive(req, errors);
-	json_decref(errors);
-	return 0;
+	return json_array_size(j->errors) ? -EINVAL : 0;
 }
 
 /* --- applying (after the commit) --- */
@@ -202,6 +228,11 @@ static int admin_apply_state(struct admin_job *j)
 
 static void admin_start_next(struct daemon *d);
 
+static void admin_start_next_cb(void *data)
+{
+	admin_start_next(data);
+}
+
 static void admin_committed(void *data, int err)
 {
 	struct admin_job *j = data;
@@ -219,7 +250,11 @@ static void admin_committed(void *data, int err)
 		r = admin_apply_state(j);
 	req_complete(j->req, r);
 	admin_job_free(j);
-	admin_start_next(d);
+	/* The next commit starts from the loop, not from here: when the daemon
+	 * stops, the state's last drain runs this with the loop stopped, and
+	 * the jobs still queued are only dropped (admin_fini). */
+	if (loop_defer(d->loop, admin_start_next_cb, d) < 0)
+		admin_start_next(d);
 }
 
 /* The declarations as they will be once j is applied. */
@@ -264,7 +299,7 @@ static void admin_start_next(struct daemon *d)
 	struct admin_area *a = d->admin;
 	struct admin_job *j;
 
-	while ((j = a->head) && !state_commit_busy(d->state)) {
+	while ((j = a->head) && j->derived && !state_commit_busy(d->state)) {
 		a->head = j->next;
 		if (!a->head)
 			a->tail = NULL;
@@ -272,11 +307,84 @@ static void admin_start_next(struct daemon *d)
 	}
 }
 
-/* Queues j behind the change in flight, if any. */
+static void admin_unlink(struct admin_area *a, struct admin_job *j)
+{
+	struct admin_job **pp = &a->head, *prev = NULL;
+
+	while (*pp && *pp != j) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (!*pp)
+		return;
+	*pp = j->next;
+	if (a->tail == j)
+		a->tail = prev;
+	j->next = NULL;
+}
+
+/* Loop thread (or admin_fini, after the deriver stopped): j is derived. */
+static void admin_derived(struct writer_job *wj, int err)
+{
+	struct admin_job *j = (struct admin_job *)wj;
+	struct admin_area *a = j->area;
+	int r;
+
+	json_decref(j->derive_in);
+	j->derive_in = NULL;
+	if (__atomic_load_n(&a->stopping, __ATOMIC_RELAXED))
+		return; /* its request is gone; admin_fini frees it */
+	if (err < 0) {
+		admin_unlink(a, j);
+		if (err == -EINVAL) {
+			r = admin_fail_derive(j->req, j->errors);
+			j->errors = NULL;
+		} else {
+			r = req_fail(j->req, -ENOMEM, NULL, "out of memory");
+		}
+		req_complete(j->req, r);
+		admin_job_free(j);
+	} else {
+		j->derived = true;
+	}
+	admin_start_next(a->d);
+}
+
+/* Hands j's declarations to the deriver. 0 or a recorded failure. */
+static int admin_queue_derive(struct request *req, struct admin_job *j)
+{
+	struct admin_area *a = j->area;
+	int r;
+
+	j->policies = calloc(json_object_size(j->services) + 1, sizeof(*j->policies));
+	j->derive_in = json_deep_copy(j->services);
+	if (!j->policies || !j->derive_in)
+		return req_fail(req, -ENOMEM, NULL, "out of memory");
+	j->derive.run = admin_derive_run;
+	j->derive.done = admin_derived;
+	r = writer_queue(a->deriver, &j->derive);
+	if (r < 0)
+		return req_fail(req, r, NULL, "cannot derive the declarations: %s", strerror(-r));
+	return 0;
+}
+
+/* Queues j behind the changes that came before it: derived (off the loop)
+ * while those commit, committed once they are applied. */
 static int admin_submit(struct request *req, struct admin_job *j)
 {
-	struct admin_area *a = j->d->admin;
+	struct admin_area *a = j->area;
+	int r;
 
+	if (j->derived) {
+		r = 0;
+	} else {
+		r = j->services ? admin_queue_derive(req, j)
+		                : req_fail(req, -ENOMEM, NULL, "out of memory");
+	}
+	if (r < 0) {
+		admin_job_free(j);
+		return r;
+	}
 	j->next = NULL;
 	if (a->tail)
 		a->tail->next = j;
@@ -294,6 +402,7 @@ static struct admin_job *admin_job_new(struct request *req, enum admin_op op)
 	if (!j)
 		return NULL;
 	j->d = req_daemon(req);
+	j->area = j->d->admin;
 	j->req = req;
 	j->op = op;
 	snprintf(j->name, sizeof(j->name), "%s", req_param(req, "name") ?: "");
@@ -305,16 +414,10 @@ static struct admin_job *admin_job_new(struct request *req, enum admin_op op)
 static int admin_put_service(struct request *req)
 {
 	struct admin_job *j = admin_job_new(req, ADMIN_PUT);
-	int r;
 
 	if (!j)
 		return req_fail(req, -ENOMEM, NULL, "out of memory");
 	j->services = json_pack("{s:O}", req_param(req, "name"), req_json(req));
-	r = j->services ? admin_derive_all(req, j) : req_fail(req, -ENOMEM, NULL, "out of memory");
-	if (r < 0) {
-		admin_job_free(j);
-		return r;
-	}
 	return admin_submit(req, j);
 }
 
@@ -324,22 +427,17 @@ static int admin_delete_service(struct request *req)
 
 	if (!j)
 		return req_fail(req, -ENOMEM, NULL, "out of memory");
+	j->derived = true; /* nothing to derive */
 	return admin_submit(req, j);
 }
 
 static int admin_put_state(struct request *req)
 {
 	struct admin_job *j = admin_job_new(req, ADMIN_STATE);
-	int r;
 
 	if (!j)
 		return req_fail(req, -ENOMEM, NULL, "out of memory");
 	j->services = json_incref(json_object_get(req_json(req), "services"));
-	r = admin_derive_all(req, j);
-	if (r < 0) {
-		admin_job_free(j);
-		return r;
-	}
 	return admin_submit(req, j);
 }
 
@@ -384,17 +482,31 @@ static int admin_list_services(struct request *req)
 
 static int admin_init(struct daemon *d)
 {
-	d->admin = calloc(1, sizeof(*d->admin));
-	return d->admin ? 0 : -ENOMEM;
+	struct admin_area *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->d = d;
+	a->deriver = writer_new(d->loop);
+	if (!a->deriver) {
+		free(a);
+		return -ENOMEM;
+	}
+	d->admin = a;
+	return 0;
 }
 
-/* Jobs still waiting belong to requests the transport has closed. */
+/* Jobs still waiting belong to requests the transport has closed: the
+ * deriver drops what it has not derived, is joined, and every job is freed
+ * unapplied. */
 static void admin_fini(struct daemon *d)
 {
 	struct admin_area *a = d->admin;
 
 	if (!a)
 		return;
+	__atomic_store_n(&a->stopping, true, __ATOMIC_RELAXED);
+	writer_free(a->deriver);
 	while (a->head) {
 		struct admin_job *j = a->head;
 		a->head = j->next;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One thread for the daemon's disk writes (state file, audit log), so an
  * fsync never stalls the event loop. Jobs run in the order they were
- * queued; each job's done() runs afterwards on the loop thread. */
+ * queued; each job's done() runs afterwards on the loop thread. Nothing in
+ * it is about disks: the admin area runs a second one (its deriver) to
+ * derive policies off the loop. */
 #pragma once
 
 struct loop;

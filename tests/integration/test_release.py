@@ -1,10 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """A release applied the way the supervisor does it: PUT /v1/state, probes of
-every service socket, a daemon restart, and a narrower re-apply that revokes."""
+every service socket, a daemon restart, and a narrower re-apply that revokes;
+releases in flight at once (applied in arrival order, a service served while
+one is derived)."""
+import fcntl
+import json
 import os
+import struct
+import termios
+import time
 import unittest
 
-from hwbtest import Daemon, DaemonTestCase
+from hwbtest import Daemon, DaemonTestCase, UnixHTTPConnection
 
 RELEASE = {
     "services": {
@@ -114,6 +121,155 @@ class ReleaseTest(DaemonTestCase):
         audit = admin.get("/v1/audit?service=boxed").json["records"]
         self.assertTrue(any(rec["event"] == "deny" and rec["refused"] == "container-check"
                             for rec in audit), audit)
+
+
+BLINKER = {"devices": ["/dev/gpiochip0"], "labels": {"io.hwbroker.gpio": "gpiochip0=17"}}
+
+
+def heavy_service():
+    """A declaration that takes a while to derive: many grants to parse and narrow."""
+    return {"devices": ["/dev/gpiochip0", "/dev/i2c-1", "/dev/ttyS0"], "cap_add": ["SYS_RAWIO"],
+            "labels": {"io.hwbroker.gpio": "gpiochip0=" + ",".join(str(k) for k in range(60)),
+                       "io.hwbroker.i2c": "1=" + ",".join("0x%02x" % a for a in range(8, 0x70))}}
+
+
+def release(n, marker, heavy=True):
+    """blinker, n fillers (heavy or trivial to derive) and a marker service."""
+    services = {"fill-%03d" % i: heavy_service() if heavy else {} for i in range(n)}
+    services["blinker"] = BLINKER
+    services[marker] = {}
+    return {"services": services}
+
+
+def send_put(path, url, body):
+    """Sends PUT url (body: JSON, or already encoded) on a connection of its own;
+    returns once the daemon has read all of it (nothing left unread in the
+    socket: its handler has run), without waiting for the reply (reply_of)."""
+    conn = UnixHTTPConnection(path, timeout=60)
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    conn.request("PUT", url, body=data, headers={"Content-Type": "application/json"})
+    deadline = time.monotonic() + 30
+    while True:
+        unread = struct.unpack("i", fcntl.ioctl(conn.sock.fileno(), termios.TIOCOUTQ,
+                                                struct.pack("i", 0)))[0]
+        if unread == 0:
+            return conn
+        if time.monotonic() > deadline:
+            raise AssertionError("the daemon did not read the request")
+        time.sleep(0.0005)
+
+
+def reply_of(conn):
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, json.loads(data.decode()) if data else None
+
+
+class ReleasesInFlightTest(DaemonTestCase):
+    """Several releases in flight at once: derived off the loop, applied one at a
+    time in the order they arrived."""
+
+    daemon_args = ("--sim", "--max-body", str(4 << 20))
+
+    def state_file(self):
+        with open(os.path.join(self.daemon.state, "state.json")) as f:
+            return json.load(f)
+
+    def line_value_saved(self, state):
+        for lease in state["areas"]["gpio"]["leases"]:
+            if lease["resource"] == "gpio:gpiochip0:17":
+                return lease["data"]["value"]
+        return None
+
+    def test_releases_apply_in_arrival_order(self):
+        admin = self.daemon.admin()
+        self.assertEqual(admin.put("/v1/state", body=release(100, "order-init")).status, 200)
+        # Each request is read by the daemon before the next is sent, so the
+        # arrival order is known; heavy and trivial releases alternate, so a
+        # later one would derive first if derivations raced.
+        bodies = [json.dumps(release(100, "order-%d" % k, heavy=k % 2 == 0)).encode()
+                  for k in range(6)]
+        conns = [send_put(self.daemon.admin_path, "/v1/state", b) for b in bodies]
+        replies = [reply_of(c) for c in conns]
+        previous = "order-init"
+        for k, (status, body) in enumerate(replies):
+            self.assertEqual(status, 200, body)
+            # Applied right after the one that arrived before it: it removed that one's marker.
+            self.assertEqual(body["removed"], [previous], (k, body["removed"]))
+            self.assertIn("order-%d" % k, body["services"])
+            previous = "order-%d" % k
+        names = {s["name"] for s in admin.get("/v1/services").json["services"]}
+        self.assertEqual({n for n in names if n.startswith("order-")}, {"order-5"})
+        self.assertEqual(len(names), 102)
+        self.assertEqual(set(self.state_file()["services"]), names)
+
+    def test_a_service_is_served_while_a_release_derives(self):
+        admin = self.daemon.admin()
+        self.assertEqual(admin.put("/v1/state", body=release(200, "first")).status, 200)
+        blinker = self.daemon.service("blinker")
+        self.assertEqual(blinker.put("/v1/gpio/gpiochip0/17", body={"value": 0}).status, 200)
+        deadline = time.monotonic() + 10
+        while self.line_value_saved(self.state_file()) != 0:
+            self.assertLess(time.monotonic(), deadline, "the lease was never saved")
+            time.sleep(0.02)
+        # The daemon has read the whole release: its handler has run. The set
+        # sent now is answered while the release is derived, before its state
+        # is built; so the state committed for the release already holds the
+        # value. (Were the release derived on the loop, the state would be
+        # built before the set is read, and the file would still say 0.)
+        conn = send_put(self.daemon.admin_path, "/v1/state", release(200, "second"))
+        self.assertEqual(blinker.put("/v1/gpio/gpiochip0/17", body={"value": 1}).status, 200)
+        status, body = reply_of(conn)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["removed"], ["first"])
+        state = self.state_file()
+        self.assertIn("second", state["services"])
+        self.assertEqual(self.line_value_saved(state), 1)
+        self.assertEqual(blinker.get("/v1/gpio/gpiochip0/17").json["value"], 1)
+
+    def test_a_release_that_does_not_derive_changes_nothing_in_the_queue(self):
+        admin = self.daemon.admin()
+        self.assertEqual(admin.put("/v1/state", body=release(50, "order-init")).status, 200)
+        bad = release(1, "broken", heavy=False)
+        bad["services"]["fill-000"] = {"labels": {"io.hwbroker.gpio": "gpiochip0=1-"}}
+        conns = [send_put(self.daemon.admin_path, "/v1/state", release(50, "order-0")),
+                 send_put(self.daemon.admin_path, "/v1/state", bad),
+                 send_put(self.daemon.admin_path, "/v1/services/blinker", BLINKER),
+                 send_put(self.daemon.admin_path, "/v1/state", release(50, "order-1"))]
+        (s0, b0), (s1, b1), (s2, b2), (s3, b3) = [reply_of(c) for c in conns]
+        self.assertEqual(s0, 200, b0)
+        self.assertEqual(s1, 422, b1)
+        self.assertEqual(b1["error"]["code"], "invalid")
+        self.assertEqual([d["service"] for d in b1["error"]["details"]], ["fill-000"])
+        self.assertTrue(b1["error"]["message"].startswith("1 error in the declaration: "), b1)
+        self.assertEqual(s2, 200, b2)
+        self.assertEqual(s3, 200, b3)
+        self.assertEqual(b3["removed"], ["order-0"])
+
+    def test_stopping_while_releases_derive(self):
+        admin = self.daemon.admin()
+        self.assertEqual(admin.put("/v1/state", body=release(100, "order-init")).status, 200)
+        before = self.state_file()
+        conns = [send_put(self.daemon.admin_path, "/v1/state",
+                          json.dumps(release(100, "order-%d" % k)).encode()) for k in range(3)]
+        rc = self.daemon.stop()
+        log = self.daemon.read_log()
+        self.assertEqual(rc, 0, log[-4000:])
+        self.assertNotIn("Sanitizer", log)
+        self.assertNotIn("runtime error:", log)
+        for c in conns:
+            c.close()
+        # Each release was applied whole or not at all; those not answered
+        # are not on disk.
+        after = self.state_file()
+        markers = [n for n in after["services"] if n.startswith("order-")]
+        self.assertEqual(len(markers), 1, markers)
+        self.assertEqual(len(after["services"]), len(before["services"]))
+        self.daemon = Daemon(self.daemon_args, runtime=self.daemon.runtime,
+                             state=self.daemon.state).start()
+        names = {s["name"] for s in self.daemon.admin().get("/v1/services").json["services"]}
+        self.assertEqual(names, set(after["services"]))
 
 
 if __name__ == "__main__":
