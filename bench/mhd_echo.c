@@ -7,8 +7,9 @@
  * object shaped like a GPIO line reply) is parsed with jansson and dumped
  * back. By default MHD runs its own epoll thread on our listening socket
  * (MHD_OPTION_LISTEN_SOCKET); with --external it is arranged as hwbrokerd
- * arranges it: our epoll loop accepts, hands each fd to MHD with
- * MHD_add_connection() and calls MHD_run() when MHD's epoll fd is readable. */
+ * arranged it before it spoke HTTP itself: our epoll loop accepts, hands each
+ * fd to MHD with MHD_add_connection() and calls MHD_run() when MHD's epoll
+ * fd is readable. */
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>

@@ -3,15 +3,12 @@
 every service socket, a daemon restart, and a narrower re-apply that revokes;
 releases in flight at once (applied in arrival order, a service served while
 one is derived)."""
-import fcntl
 import json
 import os
-import struct
-import termios
 import time
 import unittest
 
-from hwbtest import Daemon, DaemonTestCase, UnixHTTPConnection
+from hwbtest import Daemon, DaemonTestCase, reply_of, send_request
 
 RELEASE = {
     "services": {
@@ -142,28 +139,7 @@ def release(n, marker, heavy=True):
 
 
 def send_put(path, url, body):
-    """Sends PUT url (body: JSON, or already encoded) on a connection of its own;
-    returns once the daemon has read all of it (nothing left unread in the
-    socket: its handler has run), without waiting for the reply (reply_of)."""
-    conn = UnixHTTPConnection(path, timeout=60)
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    conn.request("PUT", url, body=data, headers={"Content-Type": "application/json"})
-    deadline = time.monotonic() + 30
-    while True:
-        unread = struct.unpack("i", fcntl.ioctl(conn.sock.fileno(), termios.TIOCOUTQ,
-                                                struct.pack("i", 0)))[0]
-        if unread == 0:
-            return conn
-        if time.monotonic() > deadline:
-            raise AssertionError("the daemon did not read the request")
-        time.sleep(0.0005)
-
-
-def reply_of(conn):
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    return r.status, json.loads(data.decode()) if data else None
+    return send_request(path, "PUT", url, body)
 
 
 class ReleasesInFlightTest(DaemonTestCase):

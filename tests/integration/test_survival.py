@@ -15,7 +15,8 @@ import threading
 import time
 import unittest
 
-from hwbtest import HWBROKER_CLI, Client, Daemon, DaemonTestCase, raw_exchange
+from hwbtest import (HWBROKER_CLI, Client, Daemon, DaemonTestCase, raw_exchange, reply_of,
+                     send_request)
 
 GPIO0 = {"devices": ["/dev/gpiochip0"]}
 I2C1 = {"devices": ["/dev/i2c-1"]}
@@ -216,26 +217,17 @@ class RevocationTest(DaemonTestCase):
         eeprom = lambda: d.board()["i2c"]["buses"][1]["devices"]
         before = eeprom()
         self.assertEqual(admin.post("/v1/sim/i2c/1", body={"delay_ms": 1500}).status, 200)
-        results = {}
-
-        def call(name, body):
-            c = Client(d.socket_path("writer"), timeout=30)
-            results[name] = c.post("/v1/i2c/1/0x50/transfer", body=body)
-            c.close()
-
-        first = threading.Thread(target=call, args=("first", {"messages": [{"read": 1}]}))
-        first.start()
-        time.sleep(0.2)  # the read runs; the write below waits behind it
-        second = threading.Thread(target=call, args=(
-            "second", {"messages": [{"write": [0x40, 1, 2, 3]}]}))
-        second.start()
-        time.sleep(0.2)
+        url = "/v1/i2c/1/0x50/transfer"
+        # Each is queued once the daemon has read it: the read runs, the write waits.
+        first = send_request(d.socket_path("writer"), "POST", url, {"messages": [{"read": 1}]})
+        second = send_request(d.socket_path("writer"), "POST", url,
+                              {"messages": [{"write": [0x40, 1, 2, 3]}]})
         # Revoked before it started: dropped, answered 403, never written.
         self.assertEqual(admin.put("/v1/services/writer", body={}).status, 200)
-        first.join(30)
-        second.join(30)
-        self.assertEqual(results["second"].status, 403, results["second"])
-        self.assertIn("before it started", results["second"].json["error"]["message"])
+        status, body = reply_of(second)
+        self.assertEqual(status, 403, body)
+        self.assertIn("before it started", body["error"]["message"])
+        reply_of(first)
         self.assertEqual(admin.post("/v1/sim/i2c/1", body={"delay_ms": 0}).status, 200)
         self.assertEqual(eeprom(), before)
 
@@ -245,23 +237,15 @@ class RevocationTest(DaemonTestCase):
             d.register("writer", I2C1)
             before = d.board()["i2c"]
             d.admin().post("/v1/sim/i2c/1", body={"delay_ms": 1000})
-            results = {}
-
-            def call(name, body):
-                c = Client(d.socket_path("writer"), timeout=30)
-                results[name] = c.post("/v1/i2c/1/0x50/transfer", body=body)
-                c.close()
-
-            first = threading.Thread(target=call, args=("read", {"messages": [{"read": 1}]}))
-            first.start()
-            wait_until(lambda: d.admin().get("/metrics").status == 200)
-            second = threading.Thread(target=call, args=(
-                "write", {"messages": [{"write": [0x60, 9, 9]}]}))
-            second.start()
-            first.join(30)
-            second.join(30)
-            self.assertEqual(results["write"].status, 504, results["write"])
-            self.assertIn("not started", results["write"].json["error"]["message"])
+            url = "/v1/i2c/1/0x50/transfer"
+            first = send_request(d.socket_path("writer"), "POST", url,
+                                 {"messages": [{"read": 1}]})
+            second = send_request(d.socket_path("writer"), "POST", url,
+                                  {"messages": [{"write": [0x60, 9, 9]}]})
+            status, body = reply_of(second)
+            self.assertEqual(status, 504, body)
+            self.assertIn("not started", body["error"]["message"])
+            reply_of(first)
             # After the running read is over, the write has still not happened.
             d.admin().post("/v1/sim/i2c/1", body={"delay_ms": 0})
             svc = d.service("writer")

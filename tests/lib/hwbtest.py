@@ -6,14 +6,17 @@ Environment (set by ctest, see tests/CMakeLists.txt): HWBROKERD, HWBROKER_CLI,
 HWB_BIN_DIR, HWB_BUILD_DIR, HWB_SOURCE_DIR.
 """
 import atexit
+import fcntl
 import http.client
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
+import termios
 import time
 import unittest
 import warnings
@@ -49,6 +52,33 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         s.settimeout(self.timeout)
         s.connect(self.unix_path)
         self.sock = s
+
+
+def send_request(path, method, url, body=None, timeout=60):
+    """Sends a request (body: JSON, or already encoded) on a connection of its
+    own; returns that connection once the daemon has read all of it (nothing
+    left unread in the socket: the daemon handles a request in the loop turn
+    that reads its last byte), without waiting for the reply (reply_of)."""
+    conn = UnixHTTPConnection(path, timeout=timeout)
+    data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
+    conn.request(method, url, body=data, headers={"Content-Type": "application/json"})
+    deadline = time.monotonic() + 30
+    while True:
+        unread = struct.unpack("i", fcntl.ioctl(conn.sock.fileno(), termios.TIOCOUTQ,
+                                                struct.pack("i", 0)))[0]
+        if unread == 0:
+            return conn
+        if time.monotonic() > deadline:
+            raise AssertionError("the daemon did not read the request")
+        time.sleep(0.0005)
+
+
+def reply_of(conn):
+    """(status, JSON body or None) of a request sent with send_request."""
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, json.loads(data.decode()) if data else None
 
 
 class Reply:
