@@ -27,13 +27,9 @@
 
 /* A head this close to the buffer's end leaves no room to read its body. */
 #define CONN_HEAD_ROOM 1024
-/* A chunk's size line goes ahead of its data: "4000\r\n". */
-#define CONN_CHUNK_HEAD 8
-#define CONN_STREAM_OUT (CONN_CHUNK_HEAD + TRANSPORT_STREAM_BLOCK + 2)
-/* Trailers are ours (an error message): bounded so that they fit. */
-#define CONN_TRAILERS_MAX 1024
 
-enum { CONN_CLOSED = -1, CONN_WAIT = 0, CONN_NEXT = 1 };
+/* conn_step_*(): CONN_WAIT, CONN_NEXT, or this, with c freed. */
+#define CONN_CLOSED (-2)
 
 static void conn_on_io(void *data, int fd, uint32_t events);
 static void conn_run(struct conn *c);
@@ -243,32 +239,18 @@ static void conn_read(struct conn *c)
 	}
 }
 
-/* A reply of our own before any request object exists (a malformed head):
- * sent, then the connection closes. */
+/* A malformed head is answered, then the connection closes: what follows
+ * it is not read. */
 static int conn_refuse(struct conn *c, unsigned status, const char *msg)
 {
-	char body[256];
-	int blen = snprintf(body, sizeof(body),
-	                    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"hint\":\"\"}}\n",
-	                    status == 431 ? "too_large" : "bad_request", msg);
-
 	log_info(c->log_ctx, "malformed HTTP request refused (%u)", status);
 	c->t->stats.errors_4xx++;
-	free(c->out);
-	c->out = malloc(512);
-	c->out_cap = 512;
-	if (!c->out) {
+	if (reply_refuse(c, status, msg) < 0) {
 		conn_close_now(c);
 		return CONN_CLOSED;
 	}
-	c->out_off = 0;
-	c->out_len = (size_t)snprintf(c->out, 512,
-	                              "HTTP/1.1 %u %s\r\nDate: %s\r\nContent-Type: "
-	                              "application/json\r\nContent-Length: %d\r\nConnection: "
-	                              "close\r\n\r\n%s",
-	                              status, http_reason(status), http_date(), blen, body);
 	c->close_after = true;
-	c->read_closed = true; /* what follows a malformed head is not read */
+	c->read_closed = true;
 	c->state = CONN_WRITING;
 	return CONN_NEXT;
 }
@@ -343,169 +325,6 @@ static int conn_step_body(struct conn *c)
 	return CONN_NEXT;
 }
 
-/* --- output --- */
-
-/* Appends to the head being built; a value's line breaks become spaces
- * (a header value never ends the head early). */
-static void conn_put(char *buf, size_t size, size_t *len, const char *s, bool value)
-{
-	for (; *s && *len + 1 < size; s++)
-		buf[(*len)++] = value && (*s == '\r' || *s == '\n') ? ' ' : *s;
-	buf[*len] = '\0';
-}
-
-static void conn_put_header(char *buf, size_t size, size_t *len, const char *name,
-                            const char *value)
-{
-	conn_put(buf, size, len, name, true);
-	conn_put(buf, size, len, ": ", false);
-	conn_put(buf, size, len, value, true);
-	conn_put(buf, size, len, "\r\n", false);
-}
-
-/* Decimal, without printf: this runs for every reply. */
-static const char *conn_utoa(size_t v, char *end)
-{
-	*end = '\0';
-	do
-		*--end = (char)('0' + v % 10);
-	while (v /= 10);
-	return end;
-}
-
-static size_t conn_format_head(struct conn *c, struct request *req, char *buf, size_t size)
-{
-	size_t len = 0;
-	char num[24];
-
-	conn_put(buf, size, &len, "HTTP/1.1 ", false);
-	conn_put(buf, size, &len, conn_utoa(req->status, num + sizeof(num) - 1), false);
-	conn_put(buf, size, &len, " ", false);
-	conn_put(buf, size, &len, http_reason(req->status), false);
-	conn_put(buf, size, &len, "\r\n", false);
-	conn_put_header(buf, size, &len, "Date", http_date());
-	for (size_t i = 0; i < req->n_headers; i++)
-		conn_put_header(buf, size, &len, req->headers[i][0], req->headers[i][1]);
-	if (req->content_type[0])
-		conn_put_header(buf, size, &len, "Content-Type", req->content_type);
-	if (req->stream) {
-		conn_put_header(buf, size, &len, "Cache-Control", "no-cache");
-		if (req->stream->chunked)
-			conn_put_header(buf, size, &len, "Transfer-Encoding", "chunked");
-		else
-			c->close_after = true;
-	} else if (req->status >= 200 && req->status != 204) {
-		conn_put_header(buf, size, &len, "Content-Length",
-		                conn_utoa(req->reply_len, num + sizeof(num) - 1));
-	}
-	if (!req->upgrade && c->close_after)
-		conn_put_header(buf, size, &len, "Connection", "close");
-	else if (!req->upgrade && !c->head.http11)
-		conn_put_header(buf, size, &len, "Connection", "keep-alive");
-	conn_put(buf, size, &len, "\r\n", false);
-	return len;
-}
-
-/* The reply to a ready request: head and body in one write when the socket
- * takes them; what it does not take waits in c->out. */
-static int conn_start_reply(struct conn *c)
-{
-	struct request *req = c->req;
-	char head[2048];
-	struct iovec iov[2];
-	struct msghdr msg = {.msg_iov = iov};
-	size_t hlen, total, rest;
-	ssize_t n;
-	bool body = req->reply_len && strcmp(req->method, "HEAD") != 0;
-
-	req->state = REQ_QUEUED;
-	c->state = CONN_WRITING;
-	hlen = conn_format_head(c, req, head, sizeof(head));
-	iov[0] = (struct iovec){head, hlen};
-	iov[1] = (struct iovec){req->reply, body ? req->reply_len : 0};
-	total = hlen + iov[1].iov_len;
-	msg.msg_iovlen = body ? 2 : 1;
-	do
-		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno != EAGAIN) {
-		conn_close_now(c);
-		return CONN_CLOSED;
-	}
-	if (n < 0)
-		n = 0;
-	c->active_ms = loop_now_ms();
-	rest = total - (size_t)n;
-	if (!rest)
-		return CONN_NEXT;
-	free(c->out);
-	c->out = malloc(rest);
-	c->out_cap = rest;
-	if (!c->out) {
-		conn_close_now(c);
-		return CONN_CLOSED;
-	}
-	if ((size_t)n < hlen) {
-		memcpy(c->out, head + n, hlen - (size_t)n);
-		if (iov[1].iov_len)
-			memcpy(c->out + hlen - (size_t)n, iov[1].iov_base, iov[1].iov_len);
-	} else {
-		memcpy(c->out, (char *)iov[1].iov_base + ((size_t)n - hlen), rest);
-	}
-	c->out_off = 0;
-	c->out_len = rest;
-	return CONN_NEXT;
-}
-
-/* The next piece of a streaming reply into c->out: CONN_NEXT with bytes to
- * send (or the stream's end queued), CONN_WAIT while fill() has nothing. */
-static int conn_stream_produce(struct conn *c, struct stream *s)
-{
-	char *data, size_line[CONN_CHUNK_HEAD + 1];
-	ssize_t n;
-	int k;
-
-	if (c->out_cap < CONN_STREAM_OUT + CONN_TRAILERS_MAX) {
-		free(c->out);
-		c->out_cap = CONN_STREAM_OUT + CONN_TRAILERS_MAX;
-		c->out = malloc(c->out_cap);
-		if (!c->out) {
-			c->close_after = true;
-			s->finished = true;
-			return CONN_NEXT;
-		}
-	}
-	data = c->out + CONN_CHUNK_HEAD;
-	n = s->ops->fill(s->data, data, TRANSPORT_STREAM_BLOCK);
-	if (n == 0 && !s->closing) {
-		s->waiting = true;
-		return CONN_WAIT;
-	}
-	if (n <= 0 || (size_t)n > TRANSPORT_STREAM_BLOCK) {
-		s->finished = true;
-		if (!s->chunked) {
-			c->close_after = true;
-			return CONN_NEXT;
-		}
-		c->out_off = 0;
-		c->out_len = (size_t)snprintf(c->out, CONN_STREAM_OUT + CONN_TRAILERS_MAX,
-		                              "0\r\n%.*s\r\n", CONN_TRAILERS_MAX,
-		                              s->trailers ? s->trailers : "");
-		return CONN_NEXT;
-	}
-	if (!s->chunked) {
-		c->out_off = CONN_CHUNK_HEAD;
-		c->out_len = CONN_CHUNK_HEAD + (size_t)n;
-		return CONN_NEXT;
-	}
-	k = snprintf(size_line, sizeof(size_line), "%zx\r\n", (size_t)n);
-	memcpy(data - k, size_line, (size_t)k);
-	memcpy(data + n, "\r\n", 2);
-	c->out_off = CONN_CHUNK_HEAD - (size_t)k;
-	c->out_len = CONN_CHUNK_HEAD + (size_t)n + 2;
-	return CONN_NEXT;
-}
-
 /* The 101 is out: the socket goes to the upgrade's owner, with what the
  * client sent after its head. */
 static int conn_switch(struct conn *c)
@@ -551,30 +370,19 @@ static int conn_reply_done(struct conn *c)
 
 static int conn_step_write(struct conn *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-		                 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return CONN_WAIT;
-		if (n <= 0) {
-			conn_close_now(c);
-			return CONN_CLOSED;
-		}
-		c->out_off += (size_t)n;
-		c->active_ms = loop_now_ms();
-	}
-	c->out_off = c->out_len = 0;
-	if (!c->req) { /* our own refusal */
+	switch (reply_flush(c)) {
+	case CONN_WAIT:
+		return CONN_WAIT;
+	case CONN_NEXT:
+		return CONN_NEXT;
+	case CONN_SWITCH:
+		return conn_switch(c);
+	case CONN_DONE:
+		return conn_reply_done(c);
+	default:
 		conn_close_now(c);
 		return CONN_CLOSED;
 	}
-	if (c->stream && !c->stream->finished)
-		return conn_stream_produce(c, c->stream);
-	if (c->req->upgrade)
-		return conn_switch(c);
-	return conn_reply_done(c);
 }
 
 /* --- the state machine --- */
@@ -613,7 +421,16 @@ static void conn_run(struct conn *c)
 			r = conn_step_body(c);
 			break;
 		case CONN_HANDLING:
-			r = c->req->state == REQ_READY ? conn_start_reply(c) : CONN_WAIT;
+			if (c->req->state != REQ_READY) {
+				r = CONN_WAIT;
+				break;
+			}
+			if (reply_start(c) < 0) {
+				conn_close_now(c);
+				return;
+			}
+			c->state = CONN_WRITING;
+			r = CONN_NEXT;
 			break;
 		case CONN_WRITING:
 			r = conn_step_write(c);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared by the HTTP edge only: transport.c, conn.c, request.c, pipeline.c
- * and stream.c. */
+ * conn_reply.c and stream.c. */
 #pragma once
 
 #include <jansson.h>
@@ -106,6 +106,23 @@ void conn_upgrade_done(struct conn *c);
 
 /* request.c: the request that had the stream is gone: closed() runs. */
 void stream_free(struct stream *s);
+
+/* conn_reply.c: the output side, which reports and never closes. What a
+ * step of the connection's state machine comes to: */
+enum conn_step {
+	CONN_FAIL = -1, /* the connection must close (the client is gone, no memory) */
+	CONN_WAIT = 0,  /* until an event: the socket, a handler, a stream's data */
+	CONN_NEXT = 1,  /* go on */
+	CONN_DONE = 2,  /* the reply is out */
+	CONN_SWITCH = 3 /* the 101 is out: the socket changes hands */
+};
+/* The reply of the ready request c->req: head and body in one write when
+ * the socket takes them, the rest in c->out. 0 or -errno. */
+int reply_start(struct conn *c);
+/* Writes what waits in c->out, then a stream's next chunk. */
+enum conn_step reply_flush(struct conn *c);
+/* Our own JSON refusal of a malformed head, into c->out. 0 or -ENOMEM. */
+int reply_refuse(struct conn *c, unsigned status, const char *msg);
 
 /* transport.c */
 void transport_close_conns(struct transport *t, struct service *svc);
