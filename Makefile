@@ -50,7 +50,7 @@ check-asan:
 
 check-fuzz:
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DHWB_WERROR=ON -DHWB_FUZZ=ON -DHWB_VM_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
-	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzz_labels fuzz_compose fuzz_router fuzz_request
+	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzz_labels fuzz_compose fuzz_router fuzz_request fuzz_http
 	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -L fuzz
 
 # dpkg-buildpackage on a copy of the tree, lintian, then the packages unpacked

@@ -261,10 +261,10 @@ int http_split_query(char *query, const char *(*args)[2], size_t max)
 
 		if (amp)
 			*amp = '\0';
-		if (*p) {
+		eq = strchr(p, '=');
+		if (*p && eq != p) { /* a pair without a key names nothing */
 			if (n == max)
 				return -E2BIG;
-			eq = strchr(p, '=');
 			if (eq)
 				*eq = '\0';
 			http_unescape(p);

@@ -41,8 +41,8 @@ int http_parse_head(char *buf, size_t len, struct http_head *h);
 const char *http_head_get(const struct http_head *h, const char *name);
 
 /* Splits a query ("a=1&b=2") in place into at most max decoded pairs (a
- * key without '=' has the value ""). Returns the number of pairs, or -E2BIG
- * when there are more. */
+ * key without '=' has the value ""; a pair without a key is skipped).
+ * Returns the number of pairs, or -E2BIG when there are more. */
 int http_split_query(char *query, const char *(*args)[2], size_t max);
 
 /* Percent-decodes s in place. "%00" and "%2F" stay encoded: decoded they

@@ -92,6 +92,26 @@ put("fuzz_request", bytes([0]) + http("PUT", "/v1/gpio/gpiochip0/27", body={
     "direction": "input", "bias": "pull-down"}) + http("GET", "/v1/gpio/gpiochip0/27/events"))
 put("fuzz_request", bytes([0]) + http("GET", "/v1/whoami") + http("GET", "/v1/gpio/gpiochip0/1"))
 put("fuzz_request", bytes([1]) + b"GARBAGE / HTTP/1.1\r\n\r\n")
+# The HTTP edge: pipelining, 100-continue, HTTP/1.0, a refused head after a good one.
+put("fuzz_request", bytes([0]) + b"PUT /v1/gpio/gpiochip0/5 HTTP/1.1\r\nHost: x\r\n"
+    b"Expect: 100-continue\r\nContent-Length: 11\r\n\r\n{\"value\":1}")
+put("fuzz_request", bytes([0]) + b"GET /v1/whoami HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+    b"GET /v1/whoami HTTP/1.0\r\n\r\n")
+put("fuzz_request", bytes([0]) + http("GET", "/v1/whoami") +
+    b"PUT /v1/gpio/gpiochip0/5 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+put("fuzz_request", bytes([2]) + b"HEAD /v1/health HTTP/1.1\r\nHost: x\r\n\r\n" +
+    http("GET", "/v1/audit?limit=5&service=a%2Fb"))
+
+HTTP_HEADS = [
+    b"GET /v1/gpio/gpiochip0/5?lease=connection HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"PUT /v1/gpio/gpiochip0 HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n"
+    b"Content-Type: application/json\r\nConnection: close\r\n\r\n{}",
+    b"GET /v1/uart/serial!by-id!usb%2Dx/read?max=16&timeout_ms=0 HTTP/1.0\n\n",
+    b"GET /v1/uart/ttyS0/attach HTTP/1.1\r\nHost: x\r\nUpgrade: hwbroker-uart\r\n"
+    b"Connection: Upgrade\r\nExpect: 100-continue\r\n\r\n",
+]
+for h in HTTP_HEADS:
+    put("fuzz_http", h)
 
 LABELS = [
     (0, "gpiochip0=17,18,22-27;gpiochip1=*"), (0, "pinctrl-bcm2711=GPIO17,0x11"),

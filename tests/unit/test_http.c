@@ -139,7 +139,7 @@ static void test_unescape_keeps_nul_and_slash_encoded(void **state)
 
 static void test_query_pairs(void **state)
 {
-	char q[] = "edge=both&&lease=conn%65ction&flag&a%3Db=1";
+	char q[] = "edge=both&&lease=conn%65ction&=nokey&flag&a%3Db=1";
 	const char *args[4][2];
 	char many[] = "a&b&c&d&e";
 
