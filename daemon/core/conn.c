@@ -448,6 +448,10 @@ static void conn_on_io(void *data, int fd, uint32_t events)
 	struct conn *c = data;
 
 	if (events & EPOLLERR) {
+		/* out of the loop first: the error stays reported while a handler
+		 * still holds the request */
+		c->read_closed = true;
+		conn_set_events(c, 0);
 		conn_close(c);
 		return;
 	}
