@@ -162,8 +162,17 @@ static void admin_remove(struct daemon *d, struct request *req, struct service *
 static int admin_apply_one(struct admin_job *j, size_t i, const char *name, json_t *compose,
                            bool *created)
 {
+	struct service *svc = registry_find(j->d->registry, name);
 	int r;
 
+	/* Unchanged (the same declaration derives the same policy): nothing to
+	 * apply, nothing to put on record. */
+	if (svc && json_equal(svc->compose, compose)) {
+		policy_free(j->policies[i]);
+		j->policies[i] = NULL;
+		*created = false;
+		return 0;
+	}
 	r = registry_apply(j->d->registry, name, json_incref(compose), j->policies[i], created);
 	if (r < 0) {
 		json_decref(compose);

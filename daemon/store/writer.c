@@ -105,8 +105,10 @@ int writer_queue(struct writer *w, struct writer_job *job)
 	else
 		w->head = job;
 	w->tail = job;
-	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
+	/* After the unlock: the woken thread does not block again on the lock
+	 * we hold (a second system call on the loop). */
+	pthread_cond_signal(&w->cond);
 	return 0;
 }
 

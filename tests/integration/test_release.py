@@ -83,6 +83,28 @@ class ReleaseTest(DaemonTestCase):
         self.assertEqual(names, ["blinker", "kiosk", "sensor", "web"])
         self.probe()
 
+    def test_only_changed_declarations_are_put_on_record(self):
+        admin = self.daemon.admin()
+        self.assertEqual(admin.put("/v1/state", body=RELEASE).status, 200)
+        blinker = self.daemon.service("blinker")
+        self.assertEqual(blinker.put("/v1/gpio/gpiochip0/17", body={"value": 1}).status, 200)
+
+        def changes():
+            records = admin.get("/v1/audit?limit=1000").json["records"]
+            return [(r["event"], r["subject"]) for r in records
+                    if r["event"] in ("registered", "updated", "removed")]
+
+        before = changes()
+        self.assertEqual(admin.put("/v1/state", body=RELEASE).status, 200)
+        self.assertEqual(changes(), before)
+        # the same release again left the lease where it was
+        self.assertEqual(self.daemon.board()["gpio"]["chips"][0]["lines"][17]["holder"],
+                         "blinker")
+        changed = json.loads(json.dumps(RELEASE))
+        changed["services"]["web"] = {"devices": ["/dev/gpiochip0"]}
+        self.assertEqual(admin.put("/v1/state", body=changed).status, 200)
+        self.assertEqual(changes(), before + [("updated", "web")])
+
     def test_services_left_out_are_removed(self):
         admin = self.daemon.admin()
         self.assertEqual(admin.put("/v1/state", body=RELEASE).status, 200)
