@@ -134,8 +134,8 @@ static enum conn_step reply_stream_next(struct conn *c, struct stream *s)
 
 	if (c->out_cap < REPLY_STREAM_OUT + REPLY_TRAILERS_MAX) {
 		free(c->out);
-		c->out_cap = REPLY_STREAM_OUT + REPLY_TRAILERS_MAX;
-		c->out = malloc(c->out_cap);
+		c->out = malloc(REPLY_STREAM_OUT + REPLY_TRAILERS_MAX);
+		c->out_cap = c->out ? REPLY_STREAM_OUT + REPLY_TRAILERS_MAX : 0;
 		if (!c->out) {
 			c->close_after = true;
 			s->finished = true;
@@ -175,26 +175,18 @@ static enum conn_step reply_stream_next(struct conn *c, struct stream *s)
 
 int reply_refuse(struct conn *c, unsigned status, const char *msg)
 {
-	char body[256];
-	int blen = snprintf(body, sizeof(body),
-	                    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"hint\":\"\"}}\n",
-	                    status == 431 ? "too_large" : "bad_request", msg);
-
 	free(c->out);
-	c->out = malloc(512);
-	c->out_cap = c->out ? 512 : 0;
+	c->out = malloc(HTTP_REFUSAL_MAX);
+	c->out_cap = c->out ? HTTP_REFUSAL_MAX : 0;
 	if (!c->out)
 		return -ENOMEM;
 	c->out_off = 0;
-	c->out_len = (size_t)snprintf(c->out, 512,
-	                              "HTTP/1.1 %u %s\r\nDate: %s\r\nContent-Type: "
-	                              "application/json\r\nContent-Length: %d\r\nConnection: "
-	                              "close\r\n\r\n%s",
-	                              status, http_reason(status), http_date(), blen, body);
+	c->out_len = http_format_refusal(c->out, HTTP_REFUSAL_MAX, status,
+	                                 status == 431 ? "too_large" : "bad_request", msg);
 	return 0;
 }
 
-int reply_flush(struct conn *c)
+enum conn_step reply_flush(struct conn *c)
 {
 	while (c->out_off < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,

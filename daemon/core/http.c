@@ -180,12 +180,8 @@ int http_parse_head(char *buf, size_t len, struct http_head *h)
 		return http_check_partial_line(buf, e);
 	/* Nothing is written into buf until the whole head is here: a partial
 	 * head is parsed again from the start when more arrives. */
-	if (!memmem(buf, len, "\n\r\n", 3) && !memmem(buf, len, "\n\n", 2)) {
-		char copy[40];
-		size_t n = (size_t)(end - p) < sizeof(copy) ? (size_t)(end - p) : sizeof(copy);
-		memcpy(copy, p, n);
-		return http_check_partial_line(copy, copy + n) < 0 ? -EBADMSG : 0;
-	}
+	if (!memmem(buf, len, "\n\r\n", 3) && !memmem(buf, len, "\n\n", 2))
+		return http_check_partial_line(p, end);
 	if ((r = http_parse_request_line(p, end, h)) < 0)
 		return r;
 	h->keep_alive = h->http11;
@@ -335,19 +331,28 @@ const char *http_date(void)
 	return date;
 }
 
-void http_refuse(int fd, unsigned status, const char *code, const char *msg)
+size_t http_format_refusal(char *buf, size_t size, unsigned status, const char *code,
+                           const char *msg)
 {
-	char buf[640];
 	char body[256];
 	int blen = snprintf(body, sizeof(body),
 	                    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"hint\":\"\"}}\n",
 	                    code, msg);
-	int n = snprintf(buf, sizeof(buf),
+	int n = snprintf(buf, size,
 	                 "HTTP/1.1 %u %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
 	                 "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
 	                 status, http_reason(status), http_date(), blen, body);
+
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+void http_refuse(int fd, unsigned status, const char *code, const char *msg)
+{
+	char buf[HTTP_REFUSAL_MAX];
+	size_t n = http_format_refusal(buf, sizeof(buf), status, code, msg);
+
 	/* Best effort: the socket is fresh, its buffer has room. */
-	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+	if (send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		(void)0; /* the client may be gone already */
 	/* Closing with unread input would reset the connection before the
 	 * client reads our reply: drain what is there (bounded). */

@@ -55,6 +55,11 @@ const char *http_reason(unsigned status);
 /* The Date header's value for now (cached per second). */
 const char *http_date(void);
 
-/* Writes a JSON error reply with Connection: close on a fresh socket and
- * drains what the client sent (best effort; the caller closes fd). */
+/* A whole JSON error reply with Connection: close (our messages, not the
+ * client's bytes): its length, at most size - 1. */
+#define HTTP_REFUSAL_MAX 640
+size_t http_format_refusal(char *buf, size_t size, unsigned status, const char *code,
+                           const char *msg);
+/* Writes that reply on a fresh socket and drains what the client sent
+ * (best effort; the caller closes fd). */
 void http_refuse(int fd, unsigned status, const char *code, const char *msg);

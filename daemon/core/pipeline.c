@@ -391,8 +391,7 @@ void pipeline_finish(struct request *req)
 
 void pipeline_end(struct request *req, bool completed)
 {
-	if (!completed) {
+	if (!completed)
 		log_debug(req->log_ctx, "%s %s ended early", req->method, req->path);
-	}
 	req_free(req);
 }
