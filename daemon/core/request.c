@@ -454,7 +454,10 @@ void req_render_early(struct request *req)
 		                         req->t->d->cfg->max_body));
 		break;
 	default:
-		req_render(req, req_fail(req, -ENAMETOOLONG, NULL, "request path too long"));
+		req_render(req, req_fail(req, -ENAMETOOLONG, NULL,
+		                         "request target too long: a path and a query of up to "
+		                         "%zu bytes each, and up to %d query arguments",
+		                         sizeof(req->path) - 1, REQ_MAX_ARGS));
 		break;
 	}
 }

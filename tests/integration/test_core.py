@@ -211,6 +211,20 @@ class HttpTest(DaemonTestCase):
         self.assertEqual(json.loads(body)["error"]["code"], "too_large")
         self.assertIsNone(self.line(5)["holder"])
 
+    def test_a_query_too_long_or_with_too_many_arguments_is_refused(self):
+        for query in ["?" + "&".join("a%d=1" % i for i in range(17)),
+                      "?lease=" + "x" * 600]:
+            s = self.connect()
+            s.sendall(b"PUT /v1/gpio/gpiochip0/5" + query.encode() +
+                      b" HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n{\"value\":1}")
+            status, headers, body = read_replies(s, 1)[0]
+            self.assertEqual(status, 414, body)
+            err = json.loads(body)["error"]
+            self.assertEqual(err["code"], "too_large")
+            self.assertIn("query", err["message"])
+            self.assertIsNone(self.line(5)["holder"])
+            self.assertEqual(self.line(5)["direction"], "input")
+
     def test_head_requests_get_no_body(self):
         s = self.connect()
         s.sendall(b"HEAD /v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n"
